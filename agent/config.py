@@ -1,0 +1,135 @@
+"""AgentConfig: the agent's one typed settings object, read from one TOML file.
+
+Precedence: CLI overrides > environment (`YAMORI_AGENT__SECTION__KEY`) > TOML
+file > defaults. Unknown keys are errors that name the key (Vector's
+deny_unknown_fields). The object is passed to whoever needs it; nothing keeps
+it in a module global. deploy/agent.example.toml documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from yamori.errors import ConfigError
+
+ENV_PREFIX = "YAMORI_AGENT__"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SensorSection(_Section):
+    sensor_id: str = Field("sensor-1", min_length=1, max_length=128)
+    data_dir: Path = Path("/var/lib/yamori")
+
+
+class CaptureSection(_Section):
+    pcap: Path | None = None
+    interface: str | None = None
+    realtime: bool = False  # replay a pcap at its recorded speed
+    bpf: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CaptureSection:
+        if (self.pcap is None) == (self.interface is None):
+            raise ValueError("set exactly one of capture.pcap or capture.interface")
+        return self
+
+
+class EngineSection(_Section):
+    engine: Literal["auto", "builtin"] = "auto"
+    rules: list[Path] = Field(default_factory=list)
+    classification: Path | None = None
+    suricata_yaml: Path | None = None
+    vars: dict[str, str] = Field(default_factory=dict)
+
+
+class UplinkSection(_Section):
+    url: str = "http://127.0.0.1:8080"
+    token: str | None = None
+    token_file: Path | None = None
+    ca_bundle: Path | None = None
+    batch_max: int = Field(500, ge=1, le=10_000)
+    batch_max_bytes: int = Field(1_000_000, ge=1024)
+    timeout: float = Field(10.0, gt=0)
+
+    def read_token(self) -> str:
+        if self.token:
+            return self.token
+        if self.token_file is None:
+            raise ConfigError("uplink.token", "set uplink.token or uplink.token_file")
+        try:
+            return self.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError("uplink.token_file", f"cannot read: {exc.strerror}") from exc
+
+
+class AgentConfig(_Section):
+    sensor: SensorSection = Field(default_factory=SensorSection)
+    capture: CaptureSection
+    engine: EngineSection = Field(default_factory=EngineSection)
+    uplink: UplinkSection = Field(default_factory=UplinkSection)
+
+
+def load_agent_config(path: Path | None, overrides: dict[str, Any] | None = None,
+                      environ: dict[str, str] | None = None) -> AgentConfig:
+    """Read, merge and validate the agent configuration."""
+    data: dict[str, Any] = _read_toml(path) if path is not None else {}
+    _merge(data, _from_env(os.environ if environ is None else environ))
+    _merge(data, overrides or {})
+    try:
+        config = AgentConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(key, first["msg"]) from exc
+    return _resolve_paths(config, path.parent if path is not None else Path.cwd())
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError("--config", f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", f"{path}: {exc}") from exc
+
+
+def _from_env(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX):
+            section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+            if key:
+                found.setdefault(section, {})[key] = value
+    return found
+
+
+def _merge(into: dict[str, Any], layer: dict[str, Any]) -> None:
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _resolve_paths(config: AgentConfig, base: Path) -> AgentConfig:
+    """Relative paths in the file are relative to the file, as in suricata.yaml includes."""
+    def fix(p: Path | None) -> Path | None:
+        return None if p is None or p.is_absolute() else base / p
+
+    config.sensor.data_dir = fix(config.sensor.data_dir) or config.sensor.data_dir
+    config.capture.pcap = fix(config.capture.pcap) or config.capture.pcap
+    config.engine.rules = [fix(r) or r for r in config.engine.rules]
+    config.engine.classification = fix(config.engine.classification) or config.engine.classification
+    config.engine.suricata_yaml = fix(config.engine.suricata_yaml) or config.engine.suricata_yaml
+    config.uplink.token_file = fix(config.uplink.token_file) or config.uplink.token_file
+    config.uplink.ca_bundle = fix(config.uplink.ca_bundle) or config.uplink.ca_bundle
+    return config

@@ -1,0 +1,55 @@
+"""The builtin engine: yamori's own Python IDS, behind the Engine protocol.
+
+It honours a growing subset of Suricata's rule language and skips, with a
+reason, every rule it cannot honour exactly (agent/detect owns that). It is the
+embedded default for the demo and for boxes without Suricata. Capture sources
+are opened here; the packet path itself is agent/pipeline.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from agent.capture.base import Source
+from agent.capture.pcapfile import PcapFileSource
+from agent.detect.engine import DetectEngine
+from agent.detect.loader import load_rules
+from agent.engines.base import (EngineSettings, EngineStats, EveRecord, RuleLoadReport,
+                                SourceSpec)
+from agent.pipeline import Pipeline
+from yamori.errors import CaptureError
+
+
+class BuiltinEngine:
+    name = "builtin"
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.stats = EngineStats()
+        self._detect = DetectEngine([], settings)
+
+    def load_rules(self, rule_files: Sequence[Path]) -> RuleLoadReport:
+        rules, skipped = load_rules(rule_files, self.settings)
+        # Swap only once the new set is built: a reload never leaves a gap.
+        self._detect = DetectEngine(rules, self.settings)
+        return RuleLoadReport(loaded=len(rules), skipped=list(skipped))
+
+    def run(self, source: SourceSpec,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[EveRecord]:
+        packets = open_source(source)
+        try:
+            yield from Pipeline(self._detect, self.stats).run(packets, should_stop)
+        finally:
+            packets.close()
+
+
+def open_source(spec: SourceSpec) -> Source:
+    """Open the capture source a SourceSpec names."""
+    if spec.pcap is not None:
+        return PcapFileSource(spec.pcap, realtime=spec.realtime)
+    if spec.interface is not None:
+        from agent.capture.live import LiveSource  # Linux-only; import on demand
+
+        return LiveSource(spec.interface, bpf=spec.bpf)
+    raise CaptureError("no capture source: set a pcap file or an interface")

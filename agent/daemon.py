@@ -97,6 +97,7 @@ class Agent:
             record["alert_id"] = new_alert_id()
             record["sensor_id"] = sensor_id
             self.queue.append([record])
+            self.shipper.notify()
             summary.alert_ids.append(record["alert_id"])
 
     def close(self) -> None:

@@ -94,6 +94,21 @@ class ICMPHeader:
     v6: bool
 
 
+@dataclass(slots=True, frozen=True)
+class ICMPEmbedded:
+    """The IPv4 header (and ports) quoted inside an ICMPv4 error message.
+
+    Suricata uses it to file a destination-unreachable error under the flow
+    that caused it (flow-hash.c FlowCompareICMPv4).
+    """
+
+    proto: int
+    src_addr: int
+    dst_addr: int
+    sp: int
+    dp: int
+
+
 @dataclass(slots=True)
 class Packet:
     """One captured frame and everything decoded from it."""
@@ -123,6 +138,14 @@ class Packet:
     udp: UDPHeader | None = None
     icmp: ICMPHeader | None = None
     payload: bytes = b""  # the transport payload (application bytes)
+    icmp_emb: ICMPEmbedded | None = None  # ICMPv4 errors quoting a TCP/UDP packet
+
+    # Offsets into `raw`, for checksum validation and raw-byte keywords:
+    # start of the IP header, start of the transport header, end of the IP
+    # datagram (IP total length, so Ethernet padding is excluded).
+    l3_offset: int = -1
+    l4_offset: int = -1
+    l4_end: int = -1
 
     # Filled in by the flow stage.
     flow: Flow | None = None

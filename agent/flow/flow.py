@@ -9,7 +9,10 @@ the flow stage never needs to know about rule keywords.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.flow.tcp_state import TcpSession
 
 
 @dataclass(slots=True)
@@ -31,3 +34,10 @@ class Flow:
     state: str = "new"
     app_proto: str | None = None
     storage: dict[str, Any] = field(default_factory=dict)
+    # Kept by the flow table (table.py); detection may read, never write them.
+    ip_version: int = 4
+    vlan_ids: tuple[int, ...] = ()
+    key: tuple[Any, ...] = ()
+    toserver_seen: bool = False  # Suricata's FLOW_TO_DST_SEEN
+    toclient_seen: bool = False  # Suricata's FLOW_TO_SRC_SEEN
+    tcp: TcpSession | None = None  # None until a session is started (SYN, or midstream)

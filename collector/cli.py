@@ -1,0 +1,100 @@
+"""`yamori collector …`: run the collector, enroll sensors.
+
+Owns: the `collector serve` and `collector add-sensor` subcommands
+(`register(subparsers)` mounts them) and their plain-argument twins
+`serve()` and `add_sensor()`. Does not own: logging setup or turning a
+YamoriError into exit code 1 (yamori/cli.py does both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from collector.config import CollectorConfig, load_config, log_level_number
+from collector.db import open_database
+from collector.repo.sensors import create_sensor
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    """Add `collector serve` and `collector add-sensor` to a parent parser's subparsers."""
+    parser = subparsers.add_parser("collector", help="the SOC collector")
+    sub = parser.add_subparsers(dest="collector_command", required=True)
+
+    serve_p = sub.add_parser("serve", help="run the collector's HTTP server")
+    serve_p.add_argument("--config", type=Path, help="collector TOML file")
+    serve_p.add_argument("--listen", help="address to bind (default 127.0.0.1)")
+    serve_p.add_argument("--port", type=int, help="port to bind (default 8080)")
+    serve_p.set_defaults(func=_serve_args)
+
+    add_p = sub.add_parser("add-sensor", help="enroll a sensor and issue its token")
+    add_p.add_argument("--config", type=Path, help="collector TOML file")
+    add_p.add_argument("--sensor-id", required=True)
+    add_p.add_argument("--tenant", required=True)
+    add_p.add_argument("--name", default="", help="display name (default: the sensor id)")
+    add_p.add_argument("--token-file", type=Path,
+                       help="write the token to this file (mode 0600) instead of printing it")
+    add_p.set_defaults(func=_add_sensor_args)
+
+
+def serve(config_path: Path | None, overrides: dict[str, Any] | None = None) -> int:
+    """Run the collector until interrupted; returns the exit code."""
+    import uvicorn
+
+    from collector.main import create_app
+
+    config = load_config(config_path, overrides or {})
+    logging.getLogger("collector").setLevel(log_level_number(config))
+    app = create_app(config)
+    log.info("collector listening on %s:%d", config.listen, config.port)
+    # log_config=None keeps the process's logging setup (yamori/logs.py).
+    uvicorn.run(app, host=config.listen, port=config.port,
+                log_level=config.log_level.lower(), log_config=None)
+    return 0
+
+
+def add_sensor(config_path: Path | None, sensor_id: str, tenant: str, name: str = "",
+               token_file: Path | None = None) -> int:
+    """Enroll a sensor; its token is shown once (or written to `token_file`)."""
+    config = load_config(config_path, {})
+    token = enroll(config, sensor_id, tenant, name)
+    if token_file is None:
+        sys.stdout.write(f"{token}\n")
+    else:
+        write_secret(token_file, token)
+        sys.stderr.write(f"token for sensor '{sensor_id}' written to {token_file}\n")
+    return 0
+
+
+def enroll(config: CollectorConfig, sensor_id: str, tenant: str, name: str = "") -> str:
+    """Create the sensor in `config`'s database; returns its token."""
+    database = open_database(config.database_url)
+    try:
+        with database.session() as session:
+            return create_sensor(session, sensor_id, tenant, name)
+    finally:
+        database.dispose()
+
+
+def write_secret(path: Path, secret: str) -> None:
+    """Write `secret` to `path`, readable by its owner only (also if it existed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, f"{secret}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def _serve_args(args: argparse.Namespace) -> int:
+    return serve(args.config, {"listen": args.listen, "port": args.port})
+
+
+def _add_sensor_args(args: argparse.Namespace) -> int:
+    return add_sensor(args.config, args.sensor_id, args.tenant, args.name, args.token_file)

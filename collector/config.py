@@ -1,0 +1,138 @@
+"""The collector's one typed settings object and how it is loaded.
+
+Owns: `CollectorConfig`, its defaults, and the precedence
+CLI overrides > environment (`YAMORI_COLLECTOR_<KEY>`) > TOML file > defaults.
+Unknown keys are errors that name the key (`ConfigError`), wherever they come from.
+Does not own: opening the database or the listening socket (db.py, cli.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yamori.errors import ConfigError
+
+ENV_PREFIX = "YAMORI_COLLECTOR_"
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+@dataclass(slots=True, frozen=True)
+class CollectorConfig:
+    """Settings of one collector process (see deploy/collector.example.toml)."""
+
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    # Relative to the working directory; production installs point this at
+    # /var/lib/yamori (sqlite:////var/lib/yamori/collector.sqlite) or PostgreSQL.
+    database_url: str = "sqlite:///var/collector.sqlite"
+    max_body_bytes: int = 5 * 1024 * 1024
+    page_size_max: int = 1000
+    log_level: str = "INFO"
+    stream_poll_seconds: float = 1.0
+    stream_heartbeat_seconds: float = 15.0
+
+
+# Each key's type is its default's type: the defaults are the schema.
+_FIELDS: dict[str, type] = {
+    f.name: type(getattr(CollectorConfig(), f.name)) for f in dataclasses.fields(CollectorConfig)
+}
+
+
+def load_config(
+    path: Path | None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> CollectorConfig:
+    """Build the config from defaults, `path` (TOML), the environment and `overrides`.
+
+    `overrides` values that are None are ignored, so an argparse namespace's
+    unset options can be passed as they are. `env` defaults to os.environ.
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(_checked(_read_toml(path), source=str(path)))
+    values.update(_from_env(os.environ if env is None else env))
+    values.update(_checked({k: v for k, v in (overrides or {}).items() if v is not None},
+                           source="command line"))
+    config = CollectorConfig(**values)
+    _validate(config)
+    return config
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError("config", f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"{path} is not valid TOML: {exc}") from exc
+
+
+def _checked(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _FIELDS:
+            raise ConfigError(key, f"unknown key (in {source})")
+        out[key] = _typed(key, value)
+    return out
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, text in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX):].lower()
+        if key not in _FIELDS:
+            # A typo in a variable name must not be ignored silently.
+            raise ConfigError(key, f"unknown key (environment variable {name})")
+        out[key] = _typed(key, _parse_env(key, text))
+    return out
+
+
+def _parse_env(key: str, text: str) -> Any:
+    kind = _FIELDS[key]
+    if kind is str:
+        return text
+    try:
+        return kind(text)
+    except ValueError as exc:
+        raise ConfigError(key, f"expected {kind.__name__}, got {text!r}") from exc
+
+
+def _typed(key: str, value: Any) -> Any:
+    kind = _FIELDS[key]
+    # bool is an int in Python; `port = true` is still a mistake.
+    if isinstance(value, bool) or not isinstance(value, kind | (int if kind is float else kind)):
+        raise ConfigError(key, f"expected {kind.__name__}, got {value!r}")
+    return kind(value)
+
+
+def _validate(config: CollectorConfig) -> None:
+    if not config.listen:
+        raise ConfigError("listen", "must not be empty")
+    if not 0 <= config.port <= 65535:
+        raise ConfigError("port", f"must be 0..65535, got {config.port}")
+    if not config.database_url:
+        raise ConfigError("database_url", "must not be empty")
+    for key in ("max_body_bytes", "page_size_max"):
+        if getattr(config, key) < 1:
+            raise ConfigError(key, "must be at least 1")
+    for key in ("stream_poll_seconds", "stream_heartbeat_seconds"):
+        if getattr(config, key) <= 0:
+            raise ConfigError(key, "must be greater than 0")
+    if config.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+
+
+def log_level_number(config: CollectorConfig) -> int:
+    """The logging module's number for `config.log_level`."""
+    return logging.getLevelNamesMapping()[config.log_level.upper()]

@@ -1,0 +1,38 @@
+"""POST /api/v1/batches: where agents deliver alert batches.
+
+Owns: the HTTP shape of ingest — authenticate, read the body within bounds,
+validate, store, answer BatchResult. Thin on purpose: body handling is in
+body.py, storage in store.py. Refusals are IngestErrors, answered as
+{"error": message} by the app's one exception handler.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from collector.api.deps import SensorAuth, SessionDep, StateDep
+from collector.ingest.body import check_content_length, decode_content, parse_batch, read_bounded
+from collector.ingest.store import store_batch
+from uplink.schema import BATCHES_PATH, AlertBatch, BatchResult
+
+router = APIRouter(tags=["ingest"])
+
+
+async def incoming_batch(request: Request, state: StateDep) -> AlertBatch:
+    """The request body as a validated AlertBatch (413, 415, 400 or 422 otherwise)."""
+    limit = state.config.max_body_bytes
+    check_content_length(request.headers.get("content-length"), limit)
+    raw = await read_bounded(request.stream(), limit)
+    return parse_batch(decode_content(raw, request.headers.get("content-encoding"), limit))
+
+
+IncomingBatch = Annotated[AlertBatch, Depends(incoming_batch)]
+
+
+@router.post(BATCHES_PATH, response_model=BatchResult)
+def post_batch(sensor: SensorAuth, batch: IncomingBatch, session: SessionDep,
+               state: StateDep) -> BatchResult:
+    """Store a batch idempotently; the authenticated sensor sets sensor_id and tenant."""
+    return store_batch(session, sensor, batch, state.metrics)

@@ -1,0 +1,92 @@
+"""Storing a batch idempotently: alert_id is unique, batch_id answers the same.
+
+Owns: the one transaction that finds which alert_ids are already stored,
+inserts the new ones, records the batch's answer and marks the sensor seen.
+A concurrent twin of the same batch makes the insert fail on the unique
+alert_id; the transaction is then retried, and the retry sees the twin's rows.
+Does not own: HTTP (routes.py) or the row layout (rows.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from collector.ingest.rows import alert_row
+from collector.metrics import CollectorMetrics
+from collector.models import Sensor
+from collector.repo.alerts import existing_alert_ids, insert_alerts
+from collector.repo.batches import batch_result, find_batch, record_batch
+from collector.repo.sensors import touch_sensor
+from uplink.schema import AlertBatch, BatchResult
+from yamori.errors import IngestError
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3
+
+
+def check_sender(sensor: Sensor, batch: AlertBatch) -> None:
+    """A sensor may only send its own batches."""
+    if batch.sensor_id != sensor.sensor_id:
+        raise IngestError(
+            f"batch sensor_id '{batch.sensor_id}' does not match the authenticated sensor", 403)
+
+
+def store_batch(session: Session, sensor: Sensor, batch: AlertBatch,
+                metrics: CollectorMetrics) -> BatchResult:
+    """Store the batch's new alerts and answer; a replayed batch answers as before."""
+    check_sender(sensor, batch)
+    now = datetime.now(UTC)
+    rows = [alert_row(i, record, sensor, now) for i, record in enumerate(batch.alerts)]
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            result, stored_now = _store_once(session, sensor, batch.batch_id, rows, now)
+            break
+        except IntegrityError:
+            session.rollback()
+            if attempt == ATTEMPTS:
+                raise
+            log.info("batch %s raced a concurrent insert; retrying", batch.batch_id)
+    metrics.batches.inc()
+    metrics.stored.inc(stored_now)
+    metrics.duplicates.inc(len(rows) - stored_now)
+    return result
+
+
+def _store_once(session: Session, sensor: Sensor, batch_id: str,
+                rows: list[dict[str, Any]], now: datetime) -> tuple[BatchResult, int]:
+    """One attempt; returns the answer and how many alerts this request stored."""
+    known = find_batch(session, batch_id)
+    if known is not None and known.sensor_id != sensor.sensor_id:
+        raise IngestError(f"batch_id '{batch_id}' was already used by another sensor", 409)
+    new_rows = _new_rows(session, rows)
+    stored = insert_alerts(session, new_rows)
+    touch_sensor(session, sensor.sensor_id, now)
+    if known is not None and stored == 0:
+        session.commit()
+        return batch_result(known), 0
+    if known is not None:
+        # Same batch_id, different content: store what is new rather than lose it.
+        log.warning("batch %s replayed with %d new alerts", batch_id, stored)
+    result = BatchResult(batch_id=batch_id, received=len(rows), stored=stored,
+                         duplicates=len(rows) - stored)
+    if known is None:
+        record_batch(session, sensor.sensor_id, result, now)
+    session.commit()
+    return result, stored
+
+
+def _new_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose alert_id is neither stored nor repeated earlier in the same batch."""
+    seen = existing_alert_ids(session, [row["alert_id"] for row in rows])
+    fresh: list[dict[str, Any]] = []
+    for row in rows:
+        if row["alert_id"] not in seen:
+            seen.add(row["alert_id"])
+            fresh.append(row)
+    return fresh
+

@@ -1,0 +1,86 @@
+"""The collector's tables, as typed SQLAlchemy 2.0 declarative classes.
+
+Owns: `sensors` (who may send), `alerts` (what they sent; `id` is the feed
+cursor), `batches` (what each batch_id was answered, so a replay answers the
+same). Types are portable between SQLite and PostgreSQL: Suricata's sid, gid
+and rev are uint32, hence BIGINT. Does not own: engines and sessions (db.py)
+or queries (repo/).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+CursorId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every collector table."""
+
+
+class Sensor(Base):
+    """An enrolled box; only the sha256 of its bearer token is kept."""
+
+    __tablename__ = "sensors"
+
+    sensor_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Alert(Base):
+    """One EVE alert record, with the columns the feed filters on pulled out."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(CursorId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(String(64), unique=True)
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.sensor_id"))
+    tenant: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    timestamp: Mapped[str] = mapped_column(String(64))
+    ts_epoch: Mapped[float] = mapped_column(Float)
+    signature_id: Mapped[int] = mapped_column(BigInteger)
+    gid: Mapped[int] = mapped_column(BigInteger)
+    rev: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    severity: Mapped[int] = mapped_column(Integer)
+    src_ip: Mapped[str] = mapped_column(String(64))
+    src_port: Mapped[int | None] = mapped_column(Integer)
+    dest_ip: Mapped[str] = mapped_column(String(64))
+    dest_port: Mapped[int | None] = mapped_column(Integer)
+    proto: Mapped[str] = mapped_column(String(32))
+    app_proto: Mapped[str | None] = mapped_column(String(64))
+    flow_id: Mapped[int | None] = mapped_column(BigInteger)
+    eve: Mapped[str] = mapped_column(Text)
+
+    # The feed pages by id within one filter, so each filter leads an index
+    # that ends in id; ts_epoch serves `since`.
+    __table_args__ = (
+        Index("ix_alerts_sensor_id_id", "sensor_id", "id"),
+        Index("ix_alerts_tenant_id", "tenant", "id"),
+        Index("ix_alerts_signature_id_id", "signature_id", "id"),
+        Index("ix_alerts_severity_id", "severity", "id"),
+        Index("ix_alerts_ts_epoch", "ts_epoch"),
+    )
+
+
+class Batch(Base):
+    """The answer given to one batch_id, replayed verbatim on a retry."""
+
+    __tablename__ = "batches"
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.sensor_id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received: Mapped[int] = mapped_column(Integer)
+    stored: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,99 @@
+"""Helpers for testing against a real collector (ours and other modules' tests).
+
+Owns: building a collector on a temporary SQLite file, enrolling a sensor,
+sample EVE alert records and batches, and a collector served by uvicorn on
+127.0.0.1 in a background thread (for clients that need a real socket: the
+uplink, the event stream). Does not own: any production behaviour.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from collector.config import CollectorConfig
+from collector.main import create_app
+from collector.repo.sensors import create_sensor
+from collector.state import AppState
+
+
+def temp_config(tmp_path: Path, **overrides: Any) -> CollectorConfig:
+    """A config on a fresh SQLite file under `tmp_path`, quick to stream."""
+    base = CollectorConfig(
+        port=0, database_url=f"sqlite:///{tmp_path / 'collector.sqlite'}",
+        stream_poll_seconds=0.05, stream_heartbeat_seconds=0.5,
+    )
+    return replace(base, **overrides)
+
+
+def enroll(app: FastAPI, sensor_id: str = "pi-001", tenant: str = "tanaka-kogyo") -> str:
+    """Enroll a sensor in `app`'s database; returns its bearer token."""
+    state: AppState = app.state.collector
+    with state.database.session() as session:
+        return create_sensor(session, sensor_id, tenant, f"{tenant} {sensor_id}")
+
+
+def sample_alert(n: int = 0, **fields: Any) -> dict[str, Any]:
+    """An EVE alert record as the agent sends it; `fields` override top-level keys."""
+    record: dict[str, Any] = {
+        "alert_id": f"a-{n:06d}-{uuid.uuid4().hex[:8]}",
+        "timestamp": f"2024-05-01T02:13:{n % 60:02d}.000000+0900",
+        "flow_id": 1_000_000 + n, "event_type": "alert", "src_ip": "192.168.1.23",
+        "src_port": 49152 + n % 1000, "dest_ip": "203.0.113.9", "dest_port": 443,
+        "proto": "TCP", "app_proto": "tls",
+        "alert": {"action": "allowed", "gid": 1, "signature_id": 2019401, "rev": 3,
+                  "signature": "ET POLICY Suspicious beacon", "category": "A Network Trojan",
+                  "severity": 1, "metadata": {"created_at": ["2024_01_01"]}},
+        "tls": {"sni": "c2.example"},
+    }
+    record.update(fields)
+    return record
+
+
+def sample_batch(alerts: list[dict[str, Any]], sensor_id: str = "pi-001",
+                 batch_id: str | None = None) -> dict[str, Any]:
+    """A batch envelope as the agent POSTs it."""
+    return {"schema": 1, "batch_id": batch_id or uuid.uuid4().hex, "sensor_id": sensor_id,
+            "sent_at": "2024-05-01T02:13:30+0900", "alerts": alerts}
+
+
+@dataclass(slots=True)
+class LiveCollector:
+    """A collector served on loopback; `url` is its base URL."""
+
+    app: FastAPI
+    url: str
+
+
+@contextmanager
+def serve_in_thread(config: CollectorConfig) -> Iterator[LiveCollector]:
+    """Serve a new app for `config` on 127.0.0.1 (port 0 picks a free one) until exit."""
+    app = create_app(replace(config, listen="127.0.0.1"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=config.port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="collector-test", daemon=True)
+    thread.start()
+    try:
+        port = _wait_started(server)
+        yield LiveCollector(app, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _wait_started(server: uvicorn.Server, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test collector did not start")
+        time.sleep(0.02)
+    return int(server.servers[0].sockets[0].getsockname()[1])

@@ -1,0 +1,71 @@
+"""The collector against PostgreSQL at 127.0.0.1:5432, database `test` (trust auth).
+
+Runs only when a PostgreSQL driver (psycopg 3 or psycopg2) is importable and
+the server answers; each run works in its own schema and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from collector.main import create_app
+from collector.testing import enroll, sample_alert, sample_batch, temp_config
+from uplink.schema import BATCHES_PATH
+
+
+def driver() -> str | None:
+    for module, dialect in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return dialect
+    return None
+
+
+DIALECT = driver()
+pytestmark = pytest.mark.skipif(
+    DIALECT is None,
+    reason="no PostgreSQL driver installed (want psycopg[binary]>=3.1; psycopg2 also works)",
+)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    base = f"{DIALECT}://postgres@127.0.0.1:5432/test"
+    schema = f"yamori_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
+    yield f"{base}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_ingest_and_feed_on_postgresql(tmp_path: Path, pg_url: str) -> None:
+    app = create_app(temp_config(tmp_path, database_url=pg_url))
+    with TestClient(app) as client:
+        token = enroll(app)
+        alert = sample_alert(1, flow_id=2**62)
+        alert["alert"]["signature_id"] = 2**32 - 1  # Suricata sids are uint32
+        batch = sample_batch([alert, sample_alert(2)])
+        headers = {"Authorization": f"Bearer {token}"}
+        first = client.post(BATCHES_PATH, json=batch, headers=headers)
+        again = client.post(BATCHES_PATH, json=batch, headers=headers)
+        feed = client.get("/api/v1/alerts", params={"sid": 2**32 - 1}).json()
+        health = client.get("/healthz").json()
+    assert first.status_code == 200 and first.json()["stored"] == 2
+    assert again.json() == first.json()
+    assert [a["flow_id"] for a in feed["alerts"]] == [2**62]
+    assert health == {"status": "ok", "db": "ok"}

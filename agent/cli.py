@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     run.add_argument("--interface", help="capture live on this interface")
     run.add_argument("--realtime", action="store_true", help="replay a pcap at recorded speed")
     run.add_argument("--drain-timeout", type=float, default=None,
-                     help="when the pcap ends, wait up to this many seconds for delivery, then exit")
+                     help="when the pcap ends, wait up to S seconds for delivery, then exit")
     run.set_defaults(func=run_agent)
     check = sub.add_parser("check-config", help="validate the agent TOML file and exit")
     check.add_argument("--config", type=Path, required=True)

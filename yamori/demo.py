@@ -31,7 +31,7 @@ from collector.config import CollectorConfig, load_config
 from collector.db import open_database
 from collector.main import create_app
 from collector.repo.sensors import create_sensor
-from yamori.demo_capture import EXPECTED, ExpectedAlert, write_demo_capture
+from yamori.demo_capture import ExpectedAlert, write_demo_capture
 from yamori.errors import YamoriError
 
 SENSOR_ID = "tanaka-kogyo-pi-1"
@@ -42,7 +42,7 @@ DRAIN_TIMEOUT = 60.0
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("demo", help="run agent and collector end to end on loopback")
     p.add_argument("--once", action="store_true",
-                   help="check delivery, print the summary and exit (0 = all delivered exactly once)")
+                   help="check delivery, print the summary, exit 0 only if all arrived once")
     p.add_argument("--port", type=int, default=8080, help="collector port (0 = any free port)")
     p.add_argument("--workdir", type=Path, help="keep the demo's files here (default: a temp dir)")
     p.set_defaults(func=run_demo)
@@ -176,8 +176,8 @@ def run_demo(args: argparse.Namespace) -> int:
         out.write(summary_text(stored, summary) + "\n")
         for problem in verdict.problems:
             out.write(f"PROBLEM: {problem}\n")
-        out.write(("demo: OK, every alert reached the collector exactly once\n" if verdict.ok
-                   else "demo: FAILED\n"))
+        out.write("demo: OK, every alert reached the collector exactly once\n" if verdict.ok
+                   else "demo: FAILED\n")
         if args.once:
             return 0 if verdict.ok else 1
         out.write(f"\nSOC feed: {collector.url}/   (Ctrl-C to stop)\n")

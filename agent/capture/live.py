@@ -15,7 +15,7 @@ import select
 import socket
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from agent.decode.packet import LINKTYPE_ETHERNET, Packet
 from yamori.errors import CaptureError
@@ -33,12 +33,15 @@ POLL_TIMEOUT = 0.2  # seconds between stop checks while idle
 class LiveSource:
     """Capture frames from `interface` until `stop()` is called."""
 
-    def __init__(self, interface: str, bpf: str | None = None, snaplen: int = 65535) -> None:
+    def __init__(self, interface: str, bpf: str | None = None, snaplen: int = 65535,
+                 should_stop: Callable[[], bool] | None = None) -> None:
         if bpf:
             raise CaptureError("BPF filters are not supported by the AF_PACKET source yet")
         self.interface = interface
         self.snaplen = snaplen
         self._stopped = False
+        # Checked at every poll timeout too, so an idle link never delays a stop.
+        self._should_stop = should_stop or (lambda: False)
         self._sock = _open_socket(interface)
 
     def stop(self) -> None:
@@ -50,7 +53,7 @@ class LiveSource:
         cnt = 0
         poller = select.poll()
         poller.register(self._sock, select.POLLIN)
-        while not self._stopped:
+        while not self._stopped and not self._should_stop():
             if not poller.poll(int(POLL_TIMEOUT * 1000)):
                 continue
             try:

@@ -15,8 +15,7 @@ from agent.capture.base import Source
 from agent.capture.pcapfile import PcapFileSource
 from agent.detect.engine import DetectEngine
 from agent.detect.loader import load_rules
-from agent.engines.base import (EngineSettings, EngineStats, EveRecord, RuleLoadReport,
-                                SourceSpec)
+from agent.engines.base import EngineSettings, EngineStats, EveRecord, RuleLoadReport, SourceSpec
 from agent.pipeline import Pipeline
 from yamori.errors import CaptureError
 
@@ -37,19 +36,19 @@ class BuiltinEngine:
 
     def run(self, source: SourceSpec,
             should_stop: Callable[[], bool] | None = None) -> Iterator[EveRecord]:
-        packets = open_source(source)
+        packets = open_source(source, should_stop)
         try:
             yield from Pipeline(self._detect, self.stats).run(packets, should_stop)
         finally:
             packets.close()
 
 
-def open_source(spec: SourceSpec) -> Source:
+def open_source(spec: SourceSpec, should_stop: Callable[[], bool] | None = None) -> Source:
     """Open the capture source a SourceSpec names."""
     if spec.pcap is not None:
         return PcapFileSource(spec.pcap, realtime=spec.realtime)
     if spec.interface is not None:
         from agent.capture.live import LiveSource  # Linux-only; import on demand
 
-        return LiveSource(spec.interface, bpf=spec.bpf)
+        return LiveSource(spec.interface, bpf=spec.bpf, should_stop=should_stop)
     raise CaptureError("no capture source: set a pcap file or an interface")

@@ -74,7 +74,8 @@ def test_strict_exits_3_when_a_rule_is_skipped(demo_pcap: Path, tmp_path: Path) 
 
 def test_conformance_options_are_accepted(demo_pcap: Path, tmp_path: Path) -> None:
     code = replay(demo_pcap, rules.shipped_rule_files(), tmp_path / "eve.json",
-                  "--set", "stream.midstream=true", "--set", "vars.address-groups.HOME_NET=[192.168.10.0/24]",
+                  "--set", "stream.midstream=true",
+                  "--set", "vars.address-groups.HOME_NET=[192.168.10.0/24]",
                   "-k", "none", "--engine", "builtin")
     assert code == 0
 

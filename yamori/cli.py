@@ -12,6 +12,7 @@ sets up logging, and turns a YamoriError into one line and exit code 1.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -20,26 +21,38 @@ from yamori.errors import YamoriError
 from yamori.logs import setup_logging
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from agent import cli as agent_cli
-    from agent import replay
-    from collector import cli as collector_cli
-    from yamori import demo
+# Subcommand -> the module that registers it. Only the module of the command
+# being run is imported: `yamori replay` must not pay for FastAPI and scapy
+# (the conformance runner starts it hundreds of times).
+COMMANDS = {
+    "replay": "agent.replay",
+    "agent": "agent.cli",
+    "collector": "collector.cli",
+    "demo": "yamori.demo",
+}
 
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or one with only the `only` subcommand registered."""
     parser = argparse.ArgumentParser(prog="yamori", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"yamori {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True)
-    replay.register(sub)
-    agent_cli.register(sub)
-    collector_cli.register(sub)
-    demo.register(sub)
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module).register(sub)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    words = [a for a in argv if not a.startswith("-")]
+    return words[0] if words and words[0] in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     try:

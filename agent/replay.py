@@ -18,6 +18,7 @@ from typing import TextIO
 from agent.engines.base import RuleLoadReport, SourceSpec
 from agent.engines.select import ENGINE_NAMES, make_engine
 from agent.engines.settings import build_settings
+from yamori.errors import CaptureError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    if not args.pcap.is_file():
+        raise CaptureError(f"cannot read capture {args.pcap}: no such file")
     settings = build_settings(args.config, args.sets, args.checksum, args.classification)
     engine = make_engine(args.engine, settings)
     report = engine.load_rules(args.rules)
@@ -50,6 +53,10 @@ def run_replay(args: argparse.Namespace) -> int:
         return EXIT_SKIPPED_STRICT
     count = 0
     with args.eve.open("w", encoding="utf-8") as out:
+        if report.loaded == 0:
+            # No rule can match: reading the capture would only cost time.
+            log.info("replay: no rules loaded, nothing to inspect")
+            return 0
         for record in engine.run(SourceSpec(pcap=args.pcap)):
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
             count += 1

@@ -27,6 +27,9 @@ class EngineSettings:
     port_vars: dict[str, str] = field(default_factory=dict)
     checksum_validation: bool = True  # `-k none` turns it off
     classification_file: Path | None = None
+    # The suricata.yaml the settings came from: the Suricata engine layers it
+    # over its own configuration; the builtin engine only uses its vars.
+    config_file: Path | None = None
     # Suricata `--set key=value` settings; an engine ignores those it does not know.
     extra: dict[str, str] = field(default_factory=dict)
 

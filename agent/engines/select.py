@@ -35,4 +35,5 @@ def make_engine(name: str, settings: EngineSettings) -> Engine:
     from agent.engines.suricata.engine import SuricataEngine, SuricataEngineOptions
 
     log.info("engine %s: using suricata %s at %s", name, info.version_str, info.path)
-    return SuricataEngine(settings, SuricataEngineOptions(binary=info.path))
+    return SuricataEngine(settings, SuricataEngineOptions(binary=info.path,
+                                                          overlay_config=settings.config_file))

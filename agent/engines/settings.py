@@ -77,7 +77,7 @@ def build_settings(
     classification: Path | None = None,
 ) -> EngineSettings:
     """Settings in Suricata's precedence: yaml file, then `--set`, then `-k`."""
-    settings = EngineSettings(classification_file=classification)
+    settings = EngineSettings(classification_file=classification, config_file=config)
     if config is not None:
         _vars_from_yaml(load_suricata_yaml(config), settings)
     for assignment in sets:

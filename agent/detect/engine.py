@@ -14,9 +14,11 @@ for the subset this engine implements:
   IP-only rules;
 - rules with content need a payload; flowbits set/unset/toggle run when a
   rule matched, so later rules on the same packet see them;
-- finalize: noalert matches are dropped, at most packet_alert_max alerts,
-  a matching pass rule stops the alerts after it (and passes the whole flow
-  when the pass rule is IP-only).
+- finalize (PacketAlertFinalize): each match, in rule order, goes through
+  its threshold/detection_filter (threshold.py) first: a suppressed match
+  has no effect, a silent one still applies its action; noalert matches
+  are dropped, at most packet_alert_max alerts, a matching pass rule stops
+  the alerts after it (and passes the whole flow when it is IP-only).
 
 It does not decode packets, track flows or write EVE.
 """
@@ -27,6 +29,7 @@ from agent.decode.packet import Packet
 from agent.detect.alert import Alert, make_alert
 from agent.detect.inspect import contents_match
 from agent.detect.rule import Header, Rule
+from agent.detect.threshold import ALERT, SILENT, SUPPRESS, ThresholdTable
 from agent.engines.base import EngineSettings
 
 PACKET_ALERT_MAX = 15
@@ -47,6 +50,7 @@ class DetectEngine:
         self.rules = sorted(rules, key=order_key)  # stable: load order breaks ties
         self.packet_alert_max = _alert_max(settings)
         self._by_proto: dict[tuple[int, int], list[Rule]] = {}
+        self.thresholds = ThresholdTable()
 
     def _candidates(self, pkt: Packet) -> list[Rule]:
         key = (pkt.ip_version, pkt.proto)
@@ -64,7 +68,7 @@ class DetectEngine:
         if flow is not None and flow.storage.get(_PASS_KEY):
             return []
         iponly = _take_iponly_turn(pkt)
-        matched: list[Rule] = []
+        matched: list[tuple[Rule, int]] = []
         for rule in self._candidates(pkt):
             if rule.ip_only and not iponly:
                 continue
@@ -72,24 +76,38 @@ class DetectEngine:
                 continue
             hits = _header_hits(rule, pkt)
             if hits and _body_matches(rule, pkt):
+                # Post-match actions (flowbits) run before and regardless of
+                # thresholding, as Suricata's DetectRunPostMatch does.
                 for post in rule.postmatches:
                     for _ in range(hits):
                         post.fn(pkt, post.value)
-                matched.extend([rule] * hits)
+                matched.extend((rule, side) for side in range(hits))
         return self._finalize(pkt, matched)
 
-    def _finalize(self, pkt: Packet, matched: list[Rule]) -> list[Alert]:
+    def _finalize(self, pkt: Packet, matched: list[tuple[Rule, int]]) -> list[Alert]:
+        """PacketAlertFinalize: thresholds, pass, noalert and packet_alert_max."""
         alerts: list[Alert] = []
-        for rule in matched:
+        passed = False
+        for rule, side in matched:
+            verdict = self._threshold_verdict(rule, side, pkt)
+            if verdict == SUPPRESS:
+                continue
             if rule.action == "pass":
+                passed = True
                 if rule.ip_only and pkt.flow is not None:
                     pkt.flow.storage.setdefault(_PASS_KEY, True)
-                break
-            if rule.noalert:
+            if verdict == SILENT or rule.noalert:
                 continue
             if len(alerts) < self.packet_alert_max:
+                if passed:
+                    break
                 alerts.append(make_alert(rule, pkt))
         return alerts
+
+    def _threshold_verdict(self, rule: Rule, side: int, pkt: Packet) -> int:
+        if rule.threshold is None:
+            return ALERT
+        return self.thresholds.verdict(rule.threshold, rule.sid, rule.gid, side, pkt)
 
 
 def _alert_max(settings: EngineSettings) -> int:

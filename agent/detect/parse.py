@@ -161,7 +161,7 @@ def _finish(header: Header, b: RuleBuilder, text: str, file: str | None,
         noalert=b.noalert, flowbits_order=fb_order,
         ip_only=_is_ip_only(b) and not (header.src.has_negation or header.dst.has_negation),
         to_server_only=b.to_server_only, to_client_only=b.to_client_only,
-        text=text, file=file, line=line,
+        text=text, file=file, line=line, threshold=b.threshold,
     )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from agent.detect.addresses import AddressSet
 from agent.detect.content import Content, ContentDraft
 from agent.detect.ports import PortSet
+from agent.detect.threshold import ThresholdSpec
 from yamori.errors import RuleParseError
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class Rule:
     text: str
     file: str | None = None
     line: int | None = None
+    threshold: ThresholdSpec | None = None  # threshold / detection_filter
 
     @property
     def action(self) -> str:
@@ -124,6 +126,7 @@ class RuleBuilder:
     to_server_only: bool = False
     to_client_only: bool = False
     seen: set[str] = field(default_factory=set)
+    threshold: ThresholdSpec | None = None
 
     def once(self, name: str) -> None:
         """Reject a second use of a keyword Suricata allows only once."""

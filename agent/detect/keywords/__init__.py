@@ -11,12 +11,16 @@ from agent.detect.keywords import (
     classtype,
     content,
     depth,
+    detection_filter,
     distance,
     dsize,
     fast_pattern,
+    flags,
     flow,
     flowbits,
     gid,
+    icmp_id,
+    icmp_seq,
     icode,
     itype,
     metadata,
@@ -28,6 +32,7 @@ from agent.detect.keywords import (
     reference,
     rev,
     sid,
+    threshold,
     ttl,
     within,
 )
@@ -56,6 +61,12 @@ KEYWORDS: list[Keyword] = [
     ttl.KEYWORD,
     itype.KEYWORD,
     icode.KEYWORD,
+    flags.KEYWORD,
+    flags.KEYWORD_TCP,
+    threshold.KEYWORD,
+    detection_filter.KEYWORD,
+    icmp_id.KEYWORD,
+    icmp_seq.KEYWORD,
 ]
 
 TABLE: dict[str, Keyword] = build_table(KEYWORDS)

@@ -2,8 +2,9 @@
 
 Owns: `sensors` (who may send), `alerts` (what they sent; `id` is the feed
 cursor), `batches` (what each batch_id was answered, so a replay answers the
-same). Types are portable between SQLite and PostgreSQL: Suricata's sid, gid
-and rev are uint32, hence BIGINT. Does not own: engines and sessions (db.py)
+same), `sensor_counters` (the latest queue accounting each agent sent).
+Types are portable between SQLite and PostgreSQL: Suricata's sid, gid and
+rev are uint32, hence BIGINT. Does not own: engines and sessions (db.py)
 or queries (repo/).
 """
 
@@ -84,3 +85,13 @@ class Batch(Base):
     received: Mapped[int] = mapped_column(Integer)
     stored: Mapped[int] = mapped_column(Integer)
     duplicates: Mapped[int] = mapped_column(Integer)
+
+
+class SensorCounters(Base):
+    """The latest AgentCounters a sensor sent (JSON), for backlog, lag and loss per sensor."""
+
+    __tablename__ = "sensor_counters"
+
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.sensor_id"), primary_key=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    counters: Mapped[str] = mapped_column(Text)

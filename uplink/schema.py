@@ -53,14 +53,27 @@ class AlertRecord(BaseModel):
 
 
 class AgentCounters(BaseModel):
-    """What the agent says about its own queue with each batch."""
+    """What the agent says about its own queue with each batch.
+
+    Totals are persistent on the agent (they survive restarts) except where
+    noted; `queued`, `queue_bytes` and `oldest_queued_age` are gauges taken
+    when the batch was built. Lost alerts are `evicted + poison` plus the
+    unknown contents of `corrupt` queue files moved aside.
+    """
 
     model_config = ConfigDict(extra="allow")
 
     queued: int = 0
-    sent: int = 0
-    acknowledged: int = 0
+    sent: int = 0  # alerts put on the wire, retries included
+    acknowledged: int = 0  # alerts the collector answered 2xx for
     evicted: int = 0
+    # Optional since schema 1 (older agents omit them).
+    appended: int | None = None
+    duplicates: int | None = None  # acknowledged alerts the collector already had
+    poison: int | None = None
+    corrupt: int | None = None  # queue files moved aside as unreadable
+    queue_bytes: int | None = None
+    oldest_queued_age: float | None = None  # seconds; None when the queue is empty
 
 
 class AlertBatch(BaseModel):

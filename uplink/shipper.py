@@ -74,6 +74,7 @@ class Shipper:
         self._state = "unknown"
         self.failures = 0  # consecutive failed attempts; 0 while the uplink is up
         self.sent_total = 0  # alerts sent in 2xx-answered batches by this process
+        self._unacked_sends = 0  # alerts put on the wire since the last ack (persisted then)
 
     def notify(self) -> None:
         """Tell a waiting `run` loop that new alerts were appended."""
@@ -158,6 +159,8 @@ class Shipper:
     def _deliver(self, items: list[_Item]) -> int:
         if not items:
             return 0
+        # Counted before the attempt: a batch cut off mid-answer was still sent.
+        self._unacked_sends += len(items)
         try:
             result = self.client.send(self._batch([record for _, record in items]))
         except UplinkRejected as exc:
@@ -173,7 +176,9 @@ class Shipper:
         if result.received != len(items):
             log.warning("collector received %d of %d alerts in batch %s",
                          result.received, len(items), result.batch_id)
-        return self.queue.ack([queued.seq for queued, _ in items])
+        sent, self._unacked_sends = self._unacked_sends, 0
+        return self.queue.ack([queued.seq for queued, _ in items], sent=sent,
+                              duplicates=result.duplicates)
 
     def _batch(self, records: list[AlertRecord]) -> AlertBatch:
         return AlertBatch.model_validate({
@@ -186,17 +191,7 @@ class Shipper:
         })
 
     def _counters(self) -> AgentCounters:
-        totals = self.queue.counters()
-        return AgentCounters.model_validate({
-            "queued": self.queue.depth(),
-            "sent": self.sent_total,
-            "acknowledged": totals["acked"],
-            "evicted": totals["evicted"],
-            # extra="allow" on AgentCounters: the rest of the agent's accounting.
-            "appended": totals["appended"],
-            "poison": totals["poison"],
-            "corrupt": totals["corrupt"],
-        })
+        return counters_snapshot(self.queue, unacked_sends=self._unacked_sends)
 
     def _poison(self, queued: QueuedAlert, reason: str) -> None:
         self.queue.move_to_poison([queued.seq], reason)
@@ -230,3 +225,15 @@ class Shipper:
             stop.wait(delay)
         else:
             self._sleep(delay)
+
+
+def counters_snapshot(queue: AlertQueue, unacked_sends: int = 0) -> AgentCounters:
+    """The queue's accounting as sent upstream with each batch (and exported as metrics)."""
+    totals = queue.counters()
+    return AgentCounters(
+        queued=queue.depth(), sent=totals["sent"] + unacked_sends,
+        acknowledged=totals["acked"], evicted=totals["evicted"],
+        appended=totals["appended"], duplicates=totals["duplicates"],
+        poison=totals["poison"], corrupt=totals["corrupt"],
+        queue_bytes=queue.queue_bytes(), oldest_queued_age=queue.oldest_age(),
+    )

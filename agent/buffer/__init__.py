@@ -4,6 +4,7 @@ sqlite.py opens, checks and migrates the file; tables.py holds the schema.
 Nothing here talks to the network: uplink/shipper.py drains the queue.
 """
 
+from agent.buffer.group import GroupCommitter
 from agent.buffer.store import AlertQueue, PoisonedAlert, QueuedAlert
 
-__all__ = ["AlertQueue", "PoisonedAlert", "QueuedAlert"]
+__all__ = ["AlertQueue", "GroupCommitter", "PoisonedAlert", "QueuedAlert"]

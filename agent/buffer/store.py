@@ -1,13 +1,15 @@
 """The agent's durable alert queue: append, lease, ack, over SQLite (WAL) via SQLAlchemy Core.
 
 Owns the queue's semantics: an alert is committed (fsynced, one transaction
-per `append` call) before `append` returns; alerts leave in insertion order;
-they are deleted only when acknowledged (`ack`) or moved to the `poison`
-table, and every alert that leaves any other way (eviction under `max_depth`,
-a corrupt file moved aside) is counted in persistent counters. Opening,
-corruption recovery and migrations live in sqlite.py, the schema in
-tables.py. It does not talk to the network (uplink/shipper.py does) and it
-has one consumer: `lease` does not hide leased rows from a second reader.
+per `append` call, together with an optional cursor such as an eve.json
+bookmark) before `append` returns; alerts leave in insertion order; they are
+deleted only when acknowledged (`ack`) or moved to the `poison` table, and
+every alert that leaves any other way (eviction under the byte quota or
+`max_depth`, a corrupt file moved aside) is counted in persistent counters.
+The eviction order lives in quota.py, opening, corruption recovery and
+migrations in sqlite.py, the schema in tables.py. It does not batch appends
+(group.py does) nor talk to the network (uplink/shipper.py does), and it has
+one consumer: `lease` does not hide leased rows from a second reader.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from agent.buffer import tables as t
+from agent.buffer.quota import DEFAULT_MAX_BYTES, ROW_OVERHEAD, evict, row_cost, severity_of
 from agent.buffer.sqlite import open_queue_file
 from yamori.errors import QueueError
 
@@ -58,38 +61,77 @@ class AlertQueue:
     """A durable FIFO of EVE alert records keyed by `alert_id`.
 
     Safe for one writer thread and one shipper thread: every database use is
-    serialised by one lock. `max_depth`, when set, evicts the oldest alerts
-    beyond it on append and counts them as `evicted` (never silently).
+    serialised by one lock. `max_bytes` (default 256 MB, None for no bound)
+    is the disk quota and `max_depth` an optional bound on the number of
+    alerts; beyond either, append evicts least-severe-oldest alerts first and
+    counts them as `evicted` (never silently).
     """
 
     def __init__(self, path: Path, *, max_depth: int | None = None,
+                 max_bytes: int | None = DEFAULT_MAX_BYTES,
                  clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.max_depth = max_depth
+        self.max_bytes = max_bytes
         self._clock = clock
         self._lock = threading.RLock()
         self._engine = open_queue_file(self.path)
         self._closed = False
+        # The last lease (highest seq, rows, charged bytes) may be on the wire right now:
+        # it is never evicted and does not count against the bounds until acked.
+        self._lease_top = self._lease_rows = self._lease_bytes = 0
+        self._depth, self._bytes = self._measure()
 
     # -- writer side -----------------------------------------------------------------
 
-    def append(self, records: Sequence[Mapping[str, Any]]) -> int:
-        """Commit `records` in one transaction; return how many were new.
+    def append(self, records: Sequence[Mapping[str, Any]],
+               cursor: tuple[str, str] | None = None) -> int:
+        """Commit `records` (and `cursor`, if given) in one transaction; return how many were new.
 
         Each record must carry a non-empty `alert_id`; one already queued is
-        skipped, so a re-append after a crash is harmless.
+        skipped, so a re-append after a crash is harmless. `cursor` is a
+        (name, value) bookmark stored atomically with the records: after a
+        crash `get_cursor(name)` says exactly up to where the input was queued.
         """
         now = self._clock()
         rows = [_row(r, now) for r in records]
-        if not rows:
+        if not rows and cursor is None:
             return 0
         with self._db() as conn:
-            stmt = sqlite_insert(t.queue).on_conflict_do_nothing(index_elements=["alert_id"])
-            added = conn.execute(stmt, rows).rowcount
+            added = conn.execute(_INSERT, rows).rowcount if rows else 0
             _bump(conn, "appended", added)
-            if self.max_depth is not None:
-                _bump(conn, "evicted", _evict_beyond(conn, self.max_depth))
+            if cursor is not None:
+                _set_cursor(conn, *cursor)
+            depth, size = self._after_insert(conn, rows, added)
+            evicted, depth, size = self._evict(conn, depth, size)
+            _bump(conn, "evicted", evicted)
+        self._depth, self._bytes = depth, size
         return added
+
+    def get_cursor(self, name: str) -> str | None:
+        """The value last committed for cursor `name`, or None if never set."""
+        query = select(t.cursors.c.value).where(t.cursors.c.name == name)
+        with self._db() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def _after_insert(self, conn: Connection, rows: list[dict[str, Any]],
+                      added: int) -> tuple[int, int]:
+        if added == len(rows):
+            return self._depth + added, self._bytes + sum(row_cost(r["size"]) for r in rows)
+        # Some were already queued (a re-append after a crash): recount exactly.
+        return _measure(conn)
+
+    def _evict(self, conn: Connection, depth: int, size: int) -> tuple[int, int, int]:
+        over_bytes = size - self._lease_bytes - (self.max_bytes or 0)
+        over_rows = depth - self._lease_rows - (self.max_depth or 0)
+        over_bytes = over_bytes if self.max_bytes is not None else 0
+        over_rows = over_rows if self.max_depth is not None else 0
+        if over_bytes <= 0 and over_rows <= 0:
+            return 0, depth, size
+        rows, freed = evict(conn, free_bytes=max(over_bytes, 0), free_rows=max(over_rows, 0),
+                            above_seq=self._lease_top)
+        return rows, depth - rows, size - freed
 
     # -- shipper side ----------------------------------------------------------------
 
@@ -104,29 +146,38 @@ class AlertQueue:
             return []
         cols = (t.queue.c.seq, t.queue.c.alert_id, t.queue.c.record, t.queue.c.size)
         query = select(*cols).order_by(t.queue.c.seq).limit(max_records)
-        with self._db() as conn:
-            rows = conn.execute(query).all()
-        leased: list[QueuedAlert] = []
-        total = 0
-        for seq, alert_id, record, size in rows:
-            if leased and total + size > max_bytes:
-                break
-            leased.append(QueuedAlert(seq, alert_id, json.loads(record), size))
-            total += size
+        with self._lock:  # the lease mark must be set before a writer can evict again
+            with self._db() as conn:
+                rows = conn.execute(query).all()
+            leased = _fit(rows, max_bytes)
+            self._lease_top = leased[-1].seq if leased else 0
+            self._lease_rows = len(leased)
+            self._lease_bytes = sum(row_cost(a.size) for a in leased)
         return leased
 
-    def ack(self, seqs: Sequence[int]) -> int:
-        """Delete delivered alerts by seq; return how many were deleted."""
+    def ack(self, seqs: Sequence[int], *, sent: int = 0, duplicates: int = 0) -> int:
+        """Delete delivered alerts by seq; return how many were deleted.
+
+        `sent` (alerts put on the wire since the last ack, retries included)
+        and `duplicates` (alerts the collector already had) are counted in the
+        same transaction.
+        """
         done = 0
+        freed = 0
         with self._db() as conn:
             for chunk in _chunks(seqs):
-                done += conn.execute(delete(t.queue).where(t.queue.c.seq.in_(chunk))).rowcount
+                where = t.queue.c.seq.in_(chunk)
+                freed += _charged(conn, where)
+                done += conn.execute(delete(t.queue).where(where)).rowcount
             _bump(conn, "acked", done)
+            _bump(conn, "sent", sent)
+            _bump(conn, "duplicates", duplicates)
+        self._forget(done, freed)
         return done
 
     def move_to_poison(self, seqs: Sequence[int], reason: str) -> int:
         """Move alerts the collector refused individually to the poison table; count them."""
-        moved = 0
+        moved = freed = 0
         now = self._clock()
         cols = [t.queue.c[name] for name in ("seq", "alert_id", "record", "size", "enqueued_at")]
         with self._db() as conn:
@@ -137,27 +188,39 @@ class AlertQueue:
                 names = ["seq", "alert_id", "record", "size", "enqueued_at", "reason",
                          "poisoned_at"]
                 conn.execute(insert(t.poison).from_select(names, src))
-                moved += conn.execute(delete(t.queue).where(t.queue.c.seq.in_(chunk))).rowcount
+                where = t.queue.c.seq.in_(chunk)
+                freed += _charged(conn, where)
+                moved += conn.execute(delete(t.queue).where(where)).rowcount
             _bump(conn, "poison", moved)
+        self._forget(moved, freed)
         return moved
 
     # -- inspection ------------------------------------------------------------------
 
     def depth(self) -> int:
         """How many alerts wait to be delivered."""
-        with self._db() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.queue)).scalar_one())
+        with self._lock:
+            self._check_open()
+            return self._depth
+
+    def queue_bytes(self) -> int:
+        """Bytes the waiting alerts are charged against the quota (JSON plus row overhead)."""
+        with self._lock:
+            self._check_open()
+            return self._bytes
 
     def oldest_age(self, now: float | None = None) -> float | None:
         """Seconds the oldest waiting alert has been queued, or None when empty."""
+        # The lowest seq is the oldest append, and its lookup is one index step.
+        query = select(t.queue.c.enqueued_at).order_by(t.queue.c.seq).limit(1)
         with self._db() as conn:
-            oldest = conn.execute(select(func.min(t.queue.c.enqueued_at))).scalar_one()
+            oldest = conn.execute(query).scalar_one_or_none()
         if oldest is None:
             return None
         return max(0.0, (self._clock() if now is None else now) - float(oldest))
 
     def counters(self) -> dict[str, int]:
-        """Persistent totals: appended, acked, poison, evicted, corrupt."""
+        """Persistent totals: appended, acked, sent, duplicates, poison, evicted, corrupt."""
         with self._db() as conn:
             rows = conn.execute(select(t.counters.c.name, t.counters.c.value)).all()
         found = {name: int(value) for name, value in rows}
@@ -187,18 +250,36 @@ class AlertQueue:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _forget(self, rows: int, freed: int) -> None:
+        # Only leased rows are acked or poisoned, so they leave the lease too.
+        with self._lock:
+            self._depth -= rows
+            self._bytes -= freed
+            self._lease_rows = max(0, self._lease_rows - rows)
+            self._lease_bytes = max(0, self._lease_bytes - freed)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise QueueError(f"alert queue {self.path} is closed")
+
+    def _measure(self) -> tuple[int, int]:
+        with self._db() as conn:
+            return _measure(conn)
+
     @contextmanager
     def _db(self) -> Iterator[Connection]:
         # One lock around every use: SQLite has one writer anyway, and the
         # shared connection must never be used by two threads at once.
         with self._lock:
-            if self._closed:
-                raise QueueError(f"alert queue {self.path} is closed")
+            self._check_open()
             try:
                 with self._engine.begin() as conn:
                     yield conn
             except SQLAlchemyError as exc:
                 raise QueueError(f"alert queue {self.path}: {exc}") from exc
+
+
+_INSERT = sqlite_insert(t.queue).on_conflict_do_nothing(index_elements=["alert_id"])
 
 
 def _row(record: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -208,7 +289,37 @@ def _row(record: Mapping[str, Any], now: float) -> dict[str, Any]:
         raise ValueError("every queued record needs a non-empty string 'alert_id'")
     text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
     return {"alert_id": alert_id, "record": text, "size": len(text.encode()),
-            "enqueued_at": now}
+            "enqueued_at": now, "severity": severity_of(record)}
+
+
+def _fit(rows: Sequence[Any], max_bytes: int) -> list[QueuedAlert]:
+    leased: list[QueuedAlert] = []
+    total = 0
+    for seq, alert_id, record, size in rows:
+        if leased and total + size > max_bytes:
+            break
+        leased.append(QueuedAlert(seq, alert_id, json.loads(record), size))
+        total += size
+    return leased
+
+
+def _set_cursor(conn: Connection, name: str, value: str) -> None:
+    stmt = sqlite_insert(t.cursors).values(name=name, value=value)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
+
+
+def _measure(conn: Connection) -> tuple[int, int]:
+    count, total = conn.execute(
+        select(func.count(), func.coalesce(func.sum(t.queue.c.size), 0))
+    ).one()
+    return int(count), int(total) + int(count) * ROW_OVERHEAD
+
+
+def _charged(conn: Connection, where: Any) -> int:
+    count, total = conn.execute(
+        select(func.count(), func.coalesce(func.sum(t.queue.c.size), 0)).where(where)
+    ).one()
+    return int(total) + int(count) * ROW_OVERHEAD
 
 
 def _bump(conn: Connection, name: str, by: int) -> None:
@@ -217,14 +328,6 @@ def _bump(conn: Connection, name: str, by: int) -> None:
             update(t.counters).where(t.counters.c.name == name)
             .values(value=t.counters.c.value + by)
         )
-
-
-def _evict_beyond(conn: Connection, max_depth: int) -> int:
-    excess = conn.execute(select(func.count()).select_from(t.queue)).scalar_one() - max_depth
-    if excess <= 0:
-        return 0
-    oldest = select(t.queue.c.seq).order_by(t.queue.c.seq).limit(excess).scalar_subquery()
-    return int(conn.execute(delete(t.queue).where(t.queue.c.seq.in_(oldest))).rowcount)
 
 
 def _chunks(seqs: Sequence[int]) -> Iterator[list[int]]:

@@ -40,6 +40,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             ('appended', 0), ('acked', 0), ('poison', 0), ('evicted', 0), ('corrupt', 0);
         """,
     ),
+    (
+        2,
+        """
+        -- Bookmarks (e.g. an eve.json offset) committed with the alerts they produced.
+        CREATE TABLE cursors (
+            name  TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        -- Eviction under the disk quota removes the least severe (highest number), oldest first.
+        ALTER TABLE queue ADD COLUMN severity INTEGER NOT NULL DEFAULT 3;
+        UPDATE queue SET severity = COALESCE(json_extract(record, '$.alert.severity'), 3);
+        CREATE INDEX queue_eviction ON queue (severity DESC, seq);
+        INSERT INTO counters (name, value) VALUES ('sent', 0), ('duplicates', 0);
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -54,6 +69,7 @@ queue = Table(
     Column("record", Text, nullable=False),
     Column("size", Integer, nullable=False),
     Column("enqueued_at", Float, nullable=False),
+    Column("severity", Integer, nullable=False, default=3),
 )
 
 poison = Table(
@@ -75,4 +91,11 @@ counters = Table(
     Column("value", Integer, nullable=False, default=0),
 )
 
-COUNTER_NAMES = ("appended", "acked", "poison", "evicted", "corrupt")
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+COUNTER_NAMES = ("appended", "acked", "poison", "evicted", "corrupt", "sent", "duplicates")

@@ -8,7 +8,6 @@ names the record index and field. Does not own: authentication or storage.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import AsyncIterator
 
@@ -83,12 +82,14 @@ def gunzip_bounded(data: bytes, limit: int) -> bytes:
 def parse_batch(raw: bytes) -> AlertBatch:
     """Parse and validate a batch; 400 for bad JSON, 422 naming index and field."""
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IngestError(f"body is not valid JSON: {exc}", 400) from exc
-    try:
-        return AlertBatch.model_validate(document)
+        # Straight from bytes: pydantic's JSON parser is ~3x json.loads + model_validate.
+        return AlertBatch.model_validate_json(raw)
     except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise IngestError(f"body is not valid JSON: {first['msg']}", 400) from exc
+        if first["type"] == "model_type" and not first["loc"]:
+            raise IngestError("invalid batch: body: must be a JSON object", 422) from exc
         raise IngestError(f"invalid batch: {validation_message(exc)}", 422) from exc
 
 

@@ -9,7 +9,6 @@ schema itself (uplink/schema.py) or storing (store.py).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +23,10 @@ PORT_MAX = 65535
 
 def alert_row(index: int, record: AlertRecord, sensor: Sensor, now: datetime) -> dict[str, Any]:
     """The `alerts` row for record number `index` of a batch."""
-    eve = record.model_dump(mode="json", exclude_unset=True, by_alias=True)
-    eve.update(sensor_id=sensor.sensor_id, tenant=sensor.tenant)
     _check_ranges(index, record)
+    # Assigning marks the fields as set, so the dump below carries them; dumping
+    # straight to JSON in pydantic-core is ~4x model_dump + json.dumps.
+    record.sensor_id, record.tenant = sensor.sensor_id, sensor.tenant
     info = record.alert
     return {
         "alert_id": record.alert_id, "sensor_id": sensor.sensor_id, "tenant": sensor.tenant,
@@ -37,7 +37,7 @@ def alert_row(index: int, record: AlertRecord, sensor: Sensor, now: datetime) ->
         "src_ip": record.src_ip, "src_port": record.src_port,
         "dest_ip": record.dest_ip, "dest_port": record.dest_port,
         "proto": record.proto, "app_proto": record.app_proto, "flow_id": record.flow_id,
-        "eve": json.dumps(eve, separators=(",", ":"), ensure_ascii=False),
+        "eve": record.model_dump_json(exclude_unset=True, by_alias=True),
     }
 
 

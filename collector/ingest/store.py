@@ -1,7 +1,8 @@
 """Storing a batch idempotently: alert_id is unique, batch_id answers the same.
 
 Owns: the one transaction that finds which alert_ids are already stored,
-inserts the new ones, records the batch's answer and marks the sensor seen.
+inserts the new ones, records the batch's answer, keeps the agent's queue
+counters sent with it and marks the sensor seen.
 A concurrent twin of the same batch makes the insert fail on the unique
 alert_id; the transaction is then retried, and the retry sees the twin's rows.
 Does not own: HTTP (routes.py) or the row layout (rows.py).
@@ -21,6 +22,7 @@ from collector.metrics import CollectorMetrics
 from collector.models import Sensor
 from collector.repo.alerts import existing_alert_ids, insert_alerts
 from collector.repo.batches import batch_result, find_batch, record_batch
+from collector.repo.counters import record_counters
 from collector.repo.sensors import touch_sensor
 from uplink.schema import AlertBatch, BatchResult
 from yamori.errors import IngestError
@@ -44,7 +46,7 @@ def store_batch(session: Session, sensor: Sensor, batch: AlertBatch,
     rows = [alert_row(i, record, sensor, now) for i, record in enumerate(batch.alerts)]
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            result, stored_now = _store_once(session, sensor, batch.batch_id, rows, now)
+            result, stored_now = _store_once(session, sensor, batch, rows, now)
             break
         except IntegrityError:
             session.rollback()
@@ -57,9 +59,12 @@ def store_batch(session: Session, sensor: Sensor, batch: AlertBatch,
     return result
 
 
-def _store_once(session: Session, sensor: Sensor, batch_id: str,
+def _store_once(session: Session, sensor: Sensor, batch: AlertBatch,
                 rows: list[dict[str, Any]], now: datetime) -> tuple[BatchResult, int]:
     """One attempt; returns the answer and how many alerts this request stored."""
+    batch_id = batch.batch_id
+    if batch.counters is not None:
+        record_counters(session, sensor.sensor_id, batch.counters, now)
     known = find_batch(session, batch_id)
     if known is not None and known.sensor_id != sensor.sensor_id:
         raise IngestError(f"batch_id '{batch_id}' was already used by another sensor", 409)

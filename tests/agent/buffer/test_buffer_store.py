@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.buffer.store import AlertQueue
+from agent.buffer.tables import SCHEMA_VERSION
 from yamori.errors import QueueError
 
 
@@ -117,7 +118,7 @@ def test_counters_track_appended_acked_and_poison(queue: AlertQueue) -> None:
     queue.ack([a.seq])
     queue.move_to_poison([b.seq], "422: bad")
     assert queue.counters() == {"appended": 3, "acked": 1, "poison": 1, "evicted": 0,
-                                "corrupt": 0}
+                                "corrupt": 0, "sent": 0, "duplicates": 0}
 
 
 def test_poisoned_record_is_kept_with_reason(queue: AlertQueue) -> None:
@@ -154,7 +155,7 @@ def test_file_uses_wal_and_full_sync(queue: AlertQueue) -> None:
 
 def test_schema_version_recorded(queue: AlertQueue) -> None:
     con = sqlite3.connect(queue.path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     con.close()
 
 

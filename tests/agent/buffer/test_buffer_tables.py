@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect
 
 from agent.buffer.sqlite import migrate
-from agent.buffer.tables import metadata
+from agent.buffer.tables import SCHEMA_VERSION, metadata
 
 
 def test_core_tables_match_migrated_schema(tmp_path: Path) -> None:
@@ -22,4 +22,4 @@ def test_core_tables_match_migrated_schema(tmp_path: Path) -> None:
 def test_migrate_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "q.db"
     assert migrate(path) == 0
-    assert migrate(path) == 1
+    assert migrate(path) == SCHEMA_VERSION

@@ -26,6 +26,7 @@ class _Section(BaseModel):
 
 class SensorSection(_Section):
     sensor_id: str = Field("sensor-1", min_length=1, max_length=128)
+    tenant: str | None = Field(None, min_length=1, max_length=128)
     data_dir: Path = Path("/var/lib/yamori")
 
 
@@ -43,11 +44,26 @@ class CaptureSection(_Section):
 
 
 class EngineSection(_Section):
-    engine: Literal["auto", "builtin"] = "auto"
+    engine: Literal["auto", "builtin", "suricata"] = "auto"
     rules: list[Path] = Field(default_factory=list)
+    ruleset_dir: Path | None = None
     classification: Path | None = None
     suricata_yaml: Path | None = None
     vars: dict[str, str] = Field(default_factory=dict)
+
+
+class SuricataSection(_Section):
+    """How the agent runs Suricata (engine "suricata", or "auto" when installed)."""
+
+    binary: str | None = None
+    base_config: Path = Path("/etc/suricata/suricata.yaml")
+    workdir: Path | None = None  # None: <data_dir>/suricata
+    threads: str = "auto"
+    stats_interval: int = Field(8, ge=1, le=3600)
+    memory_mb: int | None = Field(None, ge=256)
+    eve_max_bytes: int = Field(64 * 1024 * 1024, ge=4096)
+    max_drop_fraction: float = Field(0.05, ge=0.0, le=1.0)
+    restart_max_delay: float = Field(60.0, gt=0)
 
 
 class UplinkSection(_Section):
@@ -74,6 +90,7 @@ class AgentConfig(_Section):
     sensor: SensorSection = Field(default_factory=SensorSection)
     capture: CaptureSection
     engine: EngineSection = Field(default_factory=EngineSection)
+    suricata: SuricataSection = Field(default_factory=SuricataSection)
     uplink: UplinkSection = Field(default_factory=UplinkSection)
 
 
@@ -130,6 +147,9 @@ def _resolve_paths(config: AgentConfig, base: Path) -> AgentConfig:
     config.engine.rules = [fix(r) or r for r in config.engine.rules]
     config.engine.classification = fix(config.engine.classification) or config.engine.classification
     config.engine.suricata_yaml = fix(config.engine.suricata_yaml) or config.engine.suricata_yaml
+    config.engine.ruleset_dir = fix(config.engine.ruleset_dir) or config.engine.ruleset_dir
+    config.suricata.base_config = fix(config.suricata.base_config) or config.suricata.base_config
+    config.suricata.workdir = fix(config.suricata.workdir) or config.suricata.workdir
     config.uplink.token_file = fix(config.uplink.token_file) or config.uplink.token_file
     config.uplink.ca_bundle = fix(config.uplink.ca_bundle) or config.uplink.ca_bundle
     return config

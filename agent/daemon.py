@@ -3,30 +3,41 @@
 Every alert the engine raises gets its alert id and sensor fields here and is
 committed to the SQLite queue before anything else happens to it; the shipper
 thread then moves committed alerts to the collector and deletes only what the
-collector acknowledged. This module wires those parts and handles stop and
-drain; it does not decode, detect, store or speak HTTP itself.
+collector acknowledged. With Suricata on a live interface the agent runs
+Suricata itself (agent/engines/suricata/live.py) and moves its eve.json into
+the queue with a committed bookmark (feed.py); otherwise the engine yields
+alerts in process. This module wires those parts and handles stop and drain;
+it does not decode, detect, store or speak HTTP itself.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import rules
 from agent.buffer.store import AlertQueue
 from agent.config import AgentConfig
-from agent.engines.base import Engine, SourceSpec
-from agent.engines.select import make_engine
+from agent.engines.base import Engine, EngineSettings, SourceSpec
+from agent.engines.select import EngineChoice, build_engine, choose_engine
 from agent.engines.settings import build_settings
+from agent.engines.suricata import ruleset as rs
+from agent.engines.suricata.config import Memcaps
+from agent.engines.suricata.feed import Enricher, EveFeed
+from agent.engines.suricata.health import HealthTracker
+from agent.engines.suricata.live import LiveOptions, LiveSuricata, ReloadResult
+from agent.engines.suricata.process import Backoff, State
 from uplink.client import UplinkClient
-from uplink.ids import new_alert_id
 from uplink.shipper import Shipper
 
 log = logging.getLogger(__name__)
 
 QUEUE_FILE = "queue.sqlite"
+_EVE_POLL = 0.2
 
 
 @dataclass(slots=True)
@@ -40,14 +51,42 @@ class RunSummary:
 
 def rule_files(config: AgentConfig) -> list[Path]:
     """The configured rule files, or the rules shipped in rules/local/."""
+    if config.engine.ruleset_dir is not None:
+        return list(rs.from_dir(config.engine.ruleset_dir).rule_files)
     return config.engine.rules or rules.shipped_rule_files()
 
 
-def build_engine(config: AgentConfig) -> Engine:
+def current_ruleset(config: AgentConfig) -> rs.Ruleset:
+    """The ruleset directory, else the configured (or shipped) rule files."""
+    if config.engine.ruleset_dir is not None:
+        return rs.from_dir(config.engine.ruleset_dir)
+    return rs.from_files(rule_files(config), config.engine.classification)
+
+
+def engine_settings(config: AgentConfig) -> EngineSettings:
     sets = [f"vars.address-groups.{k}={v}" for k, v in config.engine.vars.items()]
-    settings = build_settings(config.engine.suricata_yaml, sets,
-                              classification=config.engine.classification)
-    return make_engine(config.engine.engine, settings)
+    return build_settings(config.engine.suricata_yaml, sets,
+                          classification=config.engine.classification)
+
+
+def _memory_mb() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            return int(fh.readline().split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        return 2048
+
+
+def live_options(config: AgentConfig, choice: EngineChoice) -> LiveOptions:
+    """How to run Suricata on the configured interface."""
+    sc, cap = config.suricata, config.capture
+    assert cap.interface is not None and choice.suricata is not None
+    return LiveOptions(
+        workdir=sc.workdir or config.sensor.data_dir / "suricata", interface=cap.interface,
+        binary=choice.suricata.path, base_config=sc.base_config, threads=sc.threads,
+        bpf=cap.bpf, stats_interval=sc.stats_interval,
+        memcaps=Memcaps.for_memory(sc.memory_mb or _memory_mb()),
+        eve_max_bytes=sc.eve_max_bytes, backoff=Backoff(cap=sc.restart_max_delay))
 
 
 class Agent:
@@ -57,48 +96,134 @@ class Agent:
         self.config = config
         config.sensor.data_dir.mkdir(parents=True, exist_ok=True)
         self.queue = AlertQueue(config.sensor.data_dir / QUEUE_FILE)
-        self.engine = build_engine(config)
+        self.choice = choose_engine(config.engine.engine, config.suricata.binary)
+        settings = engine_settings(config)
+        self.live: LiveSuricata | None = None
+        self.engine: Engine | None = None
+        if self.choice.engine == "suricata" and config.capture.interface is not None:
+            self.live = LiveSuricata(settings, live_options(config, self.choice))
+        else:
+            self.engine = build_engine(self.choice, settings)
+        self.health = HealthTracker(float(config.suricata.stats_interval),
+                                    config.suricata.max_drop_fraction, config.capture.interface)
+        self.feed: EveFeed | None = None
         up = config.uplink
         self.client = UplinkClient(up.url, up.read_token(),
                                    ca_bundle=str(up.ca_bundle) if up.ca_bundle else None,
                                    timeout=up.timeout)
         self.shipper = Shipper(self.queue, self.client, config.sensor.sensor_id,
                                max_batch=up.batch_max, max_batch_bytes=up.batch_max_bytes)
+        self.enrich = Enricher(config.sensor.sensor_id, config.sensor.tenant)
+
+    # -- what the lead sends upstream / exports ------------------------------------
+
+    def engine_info(self) -> dict[str, Any]:
+        """Which engine runs, what was asked for and why (for the heartbeat)."""
+        info = self.choice.as_dict()
+        info["mode"] = "suricata-live" if self.live is not None else "in-process"
+        if self.live is not None:
+            sup = self.live.supervisor
+            info["state"] = self.live.state.value
+            info["restarts"] = sup.restarts if sup is not None else 0
+        return info
+
+    def engine_health(self) -> dict[str, Any]:
+        """Suricata's counters, the feed's counters and the degraded verdict."""
+        if self.live is None:
+            assert self.engine is not None
+            s = self.engine.stats
+            return {"decoder.pkts": s.packets, "decoder.bytes": s.bytes,
+                    "decoder.invalid": s.decode_errors, "detect.alert": s.alerts,
+                    "degraded": False, "reasons": []}
+        snap = self.health.snapshot(running=self.live.state is State.RUNNING)
+        snap["state"] = self.live.state.value
+        if self.feed is not None:
+            snap["eve.malformed"] = self.feed.malformed
+            snap["eve.alerts_queued"] = self.feed.counters.alerts
+            snap["eve.rotations"] = self.feed.follower.rotations
+        return snap
+
+    def reload_rules(self) -> dict[str, Any]:
+        """Reload the configured ruleset without a restart; the outcome."""
+        if self.live is not None:
+            result = self.live.reload(current_ruleset(self.config))
+            self.health.reload = {"reload.ok": result.ok, "reload.duration": result.duration,
+                                  "reload.message": result.message}
+            return result.as_dict()
+        assert self.engine is not None
+        began = time.monotonic()
+        report = self.engine.load_rules(rule_files(self.config))
+        return ReloadResult(True, "reloaded", time.monotonic() - began, report.loaded,
+                            len(report.skipped)).as_dict()
+
+    # -- running ---------------------------------------------------------------------
 
     def run(self, stop: threading.Event, drain_timeout: float | None = None) -> RunSummary:
         """Capture until the source ends or `stop` is set; then drain if asked."""
         summary = RunSummary()
-        report = self.engine.load_rules(rule_files(self.config))
-        summary.rules_loaded, summary.rules_skipped = report.loaded, len(report.skipped)
-        for error in report.skipped:
-            log.debug("%s", error.skip_line())
-        log.info("engine %s loaded %d rules, skipped %d",
-                 self.engine.name, report.loaded, len(report.skipped))
+        self._load_rules(summary)
         ship_stop = threading.Event()
         shipper = threading.Thread(target=self.shipper.run, args=(ship_stop,),
                                    name="shipper", daemon=True)
         shipper.start()
         try:
-            self._capture(stop, summary)
+            if self.live is not None:
+                self._capture_live(stop, summary)
+            else:
+                self._capture(stop, summary)
         finally:
             ship_stop.set()
             shipper.join()
-            summary.packets = self.engine.stats.packets
+            if self.engine is not None:
+                summary.packets = self.engine.stats.packets
+            else:
+                summary.packets = int(self.health.counters.get("decoder.pkts", 0))
         if drain_timeout is not None:
             summary.drained = self.shipper.drain(drain_timeout)
         return summary
 
+    def _load_rules(self, summary: RunSummary) -> None:
+        if self.live is not None:
+            result = self.live.prepare(current_ruleset(self.config))
+            skipped = result.failed
+            loaded = result.loaded if result.loaded is not None else -1
+        else:
+            assert self.engine is not None
+            report = self.engine.load_rules(rule_files(self.config))
+            skipped, loaded = report.skipped, report.loaded
+        summary.rules_loaded, summary.rules_skipped = loaded, len(skipped)
+        for error in skipped:
+            log.debug("%s", error.skip_line())
+        log.info("engine %s loaded %d rules, skipped %d",
+                 self.choice.engine, loaded, len(skipped))
+
     def _capture(self, stop: threading.Event, summary: RunSummary) -> None:
+        assert self.engine is not None
         cap = self.config.capture
         source = SourceSpec(pcap=cap.pcap, interface=cap.interface,
                             realtime=cap.realtime, bpf=cap.bpf)
-        sensor_id = self.config.sensor.sensor_id
         for record in self.engine.run(source, should_stop=stop.is_set):
-            record["alert_id"] = new_alert_id()
-            record["sensor_id"] = sensor_id
+            self.enrich(record)
             self.queue.append([record])
             self.shipper.notify()
             summary.alert_ids.append(record["alert_id"])
+
+    def _capture_live(self, stop: threading.Event, summary: RunSummary) -> None:
+        assert self.live is not None
+        live = self.live
+        self.feed = EveFeed(live.eve, self.queue, self.enrich, rotated=[live.eve_rotated],
+                            on_stats=self.health.update,
+                            on_commit=lambda _n: self.shipper.notify())
+        live.start()
+        try:
+            while not stop.wait(_EVE_POLL):
+                self.feed.poll()
+                live.maybe_rotate(self.feed.committed)
+        finally:
+            live.stop()
+            self.feed.poll()  # what Suricata wrote while shutting down
+            self.feed.close()
+            summary.alert_ids = list(self.feed.counters.alert_ids)
 
     def close(self) -> None:
         self.queue.close()

@@ -27,19 +27,24 @@ class BuiltinEngine:
         self.settings = settings
         self.stats = EngineStats()
         self._detect = DetectEngine([], settings)
+        self._pipeline: Pipeline | None = None
 
     def load_rules(self, rule_files: Sequence[Path]) -> RuleLoadReport:
         rules, skipped = load_rules(rule_files, self.settings)
         # Swap only once the new set is built: a reload never leaves a gap.
         self._detect = DetectEngine(rules, self.settings)
+        if self._pipeline is not None:
+            self._pipeline.detect = self._detect  # a running capture picks it up at once
         return RuleLoadReport(loaded=len(rules), skipped=list(skipped))
 
     def run(self, source: SourceSpec,
             should_stop: Callable[[], bool] | None = None) -> Iterator[EveRecord]:
         packets = open_source(source, should_stop)
+        self._pipeline = Pipeline(self._detect, self.stats)
         try:
-            yield from Pipeline(self._detect, self.stats).run(packets, should_stop)
+            yield from self._pipeline.run(packets, should_stop)
         finally:
+            self._pipeline = None
             packets.close()
 
 

@@ -1,11 +1,15 @@
 """Follow Suricata's eve.json as it grows, with a bookmark.
 
 Owns: splitting the file into complete JSON lines, the (device, inode,
-offset) bookmark after each record, rotation (inode change) and truncation.
+offset) bookmark after each record, rotation (inode change) and truncation,
+and resuming a bookmark that points into an already rotated file (found among
+the `rotated` paths by its identity: that file is finished first).
 A partial last line without its newline is left for the next read; a line
-that is not a JSON object is skipped and counted. Nothing here raises on bad
-data. It does not commit the bookmark anywhere: the caller stores it with the
-alerts it queued, and resumes from it.
+that is not a JSON object is skipped and counted. When a writer was killed
+mid-line and the next record was appended to the fragment, the record is
+recovered from the fragment's tail. Nothing here raises on bad data. It does
+not commit the bookmark anywhere: the caller stores it with the alerts it
+queued, and resumes from it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,8 @@ log = logging.getLogger(__name__)
 
 EveRecord = dict[str, Any]
 _READ_SIZE = 1 << 16
+# Every EVE record Suricata writes starts with its timestamp.
+_RECORD_START = b'{"timestamp":'
 
 
 @dataclass(slots=True, frozen=True)
@@ -51,12 +57,25 @@ def parse_record(line: bytes) -> EveRecord | None:
     return value if isinstance(value, dict) else None
 
 
+def recover_record(line: bytes) -> EveRecord | None:
+    """The whole record at the end of a line that starts with a torn one.
+
+    A Suricata killed mid-write leaves a fragment without a newline; the next
+    Suricata appends its first record to it. That record is whole, so it is
+    parsed from the last record start in the line.
+    """
+    start = line.rfind(_RECORD_START)
+    return parse_record(line[start:]) if start > 0 else None
+
+
 class EveFollower:
     """Yield (record, bookmark) for each EVE line, following appends and rotation."""
 
-    def __init__(self, path: Path, bookmark: Bookmark | None = None) -> None:
+    def __init__(self, path: Path, bookmark: Bookmark | None = None,
+                 rotated: Sequence[Path] = ()) -> None:
         self.path = Path(path)
         self.bookmark = bookmark
+        self.rotated = [Path(p) for p in rotated]  # where a rotated-away eve.json may be
         self.malformed = 0  # lines skipped because they were not a JSON object
         self.rotations = 0
         self._fh: Any = None
@@ -71,7 +90,7 @@ class EveFollower:
 
     def poll(self) -> Iterator[tuple[EveRecord, Bookmark]]:
         """Everything complete that is readable now; returns when caught up."""
-        if self._fh is None and not self._open():
+        if self._fh is None and not (self._open_rotated() or self._open(self.path)):
             return
         yield from self._drain()
         if self._rotated_or_truncated():
@@ -79,9 +98,20 @@ class EveFollower:
             self._reopen()
             yield from self._drain()
 
-    def _open(self) -> bool:
+    def _open_rotated(self) -> bool:
+        """Resume inside the rotated file the bookmark names, if it is not the current one."""
+        mark = self.bookmark
+        if mark is None or _identity(self.path) == (mark.device, mark.inode):
+            return False
+        for path in self.rotated:
+            if _identity(path) == (mark.device, mark.inode):
+                log.info("eve: finishing rotated %s from offset %d", path, mark.offset)
+                return self._open(path)
+        return False
+
+    def _open(self, path: Path) -> bool:
         try:
-            fh = self.path.open("rb")
+            fh = path.open("rb")
         except OSError:
             return False
         st = os.fstat(fh.fileno())
@@ -102,7 +132,7 @@ class EveFollower:
         self.close()
         self.rotations += 1
         self.bookmark = None
-        self._open()
+        self._open(self.path)
 
     def _rotated_or_truncated(self) -> bool:
         try:
@@ -126,10 +156,19 @@ class EveFollower:
         for line in lines:
             self._offset += len(line) + 1
             record = parse_record(line)
+            if record is None and line.strip():
+                self.malformed += 1
+                log.debug("eve: skipped a malformed line at offset %d", self._offset)
+                record = recover_record(line)
             if record is None:
-                if line.strip():
-                    self.malformed += 1
-                    log.debug("eve: skipped a malformed line at offset %d", self._offset)
                 continue
             self.bookmark = Bookmark(self._ident[0], self._ident[1], self._offset)
             yield record, self.bookmark
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

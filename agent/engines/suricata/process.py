@@ -4,13 +4,20 @@ Owns: starting it, noticing that it exited, restarting it with capped
 exponential backoff, and stopping it (SIGTERM, wait, then SIGKILL). The state
 property says where it is: starting, running, restarting, failed or stopped.
 It does not build the command line (engine.py does) or read its output files.
+
+The child gets SIGTERM when the agent dies (Linux PR_SET_PDEATHSIG): an agent
+killed with SIGKILL must not leave an orphan Suricata holding the interface,
+the pid file and the command socket that the next agent needs.
 """
 
 from __future__ import annotations
 
+import ctypes
 import enum
 import logging
+import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork: nothing to import after
+
+    def set_pdeathsig() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+
+    return set_pdeathsig
 
 
 class State(enum.Enum):
@@ -85,7 +106,8 @@ class Supervisor:
         out = self._log_file.open("ab") if self._log_file else subprocess.DEVNULL
         try:
             return subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL)
+                                    stdin=subprocess.DEVNULL,
+                                    preexec_fn=_die_with_parent())  # noqa: PLW1509
         finally:
             if self._log_file:
                 out.close()  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ from typing import Any
 
 from agent.config import load_agent_config
 from agent.daemon import Agent
+from agent.service import Housekeeper
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -47,16 +48,23 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run_agent(args: argparse.Namespace) -> int:
     config = load_agent_config(args.config, _overrides(args))
     stop = threading.Event()
+    agent = Agent(config)
+    keeper = Housekeeper(agent)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    agent = Agent(config)
+    def on_hup(signum: int, frame: FrameType | None) -> None:
+        keeper.reload_requested.set()  # done by the housekeeper, not in the handler
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGHUP, on_hup)
+    keeper.start()
     try:
         summary = agent.run(stop, drain_timeout=args.drain_timeout)
     finally:
+        keeper.stop()
         agent.close()
     if args.drain_timeout is not None and not summary.drained:
         sys.stderr.write("yamori: some alerts are still queued (collector unreachable?)\n")

@@ -86,12 +86,26 @@ class UplinkSection(_Section):
             raise ConfigError("uplink.token_file", f"cannot read: {exc.strerror}") from exc
 
 
+class QueueSection(_Section):
+    max_bytes: int = Field(256 * 1024 * 1024, ge=1024 * 1024)
+    commit_max_records: int = Field(256, ge=1, le=100_000)
+    commit_max_delay: float = Field(1.0, gt=0, le=60)
+
+
+class MetricsSection(_Section):
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: int = Field(9101, ge=0, le=65535)
+
+
 class AgentConfig(_Section):
     sensor: SensorSection = Field(default_factory=SensorSection)
     capture: CaptureSection
     engine: EngineSection = Field(default_factory=EngineSection)
     suricata: SuricataSection = Field(default_factory=SuricataSection)
     uplink: UplinkSection = Field(default_factory=UplinkSection)
+    queue: QueueSection = Field(default_factory=QueueSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
 
 
 def load_agent_config(path: Path | None, overrides: dict[str, Any] | None = None,

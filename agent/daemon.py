@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import rules
+from agent.buffer.group import GroupCommitter
 from agent.buffer.store import AlertQueue
 from agent.config import AgentConfig
 from agent.engines.base import Engine, EngineSettings, SourceSpec
@@ -95,7 +97,8 @@ class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         config.sensor.data_dir.mkdir(parents=True, exist_ok=True)
-        self.queue = AlertQueue(config.sensor.data_dir / QUEUE_FILE)
+        self.queue = AlertQueue(config.sensor.data_dir / QUEUE_FILE,
+                                max_bytes=config.queue.max_bytes)
         self.choice = choose_engine(config.engine.engine, config.suricata.binary)
         settings = engine_settings(config)
         self.live: LiveSuricata | None = None
@@ -113,7 +116,23 @@ class Agent:
                                    timeout=up.timeout)
         self.shipper = Shipper(self.queue, self.client, config.sensor.sensor_id,
                                max_batch=up.batch_max, max_batch_bytes=up.batch_max_bytes)
+        self.group = GroupCommitter(self.queue, max_records=config.queue.commit_max_records,
+                                    max_delay=config.queue.commit_max_delay,
+                                    on_commit=lambda _n: self.shipper.notify())
         self.enrich = Enricher(config.sensor.sensor_id, config.sensor.tenant)
+        # Called once capture runs (systemd READY=1); the capture loop stamps
+        # loop_beat so a watchdog can tell a stuck loop from an idle link.
+        self.on_ready: Callable[[str], None] | None = None
+        self.loop_beat = time.monotonic()
+
+    def loop_age(self) -> float:
+        """Seconds since the capture loop last ran."""
+        return time.monotonic() - self.loop_beat
+
+    def _ready(self, status: str) -> None:
+        self.loop_beat = time.monotonic()
+        if self.on_ready is not None:
+            self.on_ready(status)
 
     # -- what the lead sends upstream / exports ------------------------------------
 
@@ -172,6 +191,9 @@ class Agent:
             else:
                 self._capture(stop, summary)
         finally:
+            # Everything the engine raised is committed before the shipper's
+            # last round and before exit (SIGTERM drains, it never drops).
+            self.group.flush()
             ship_stop.set()
             shipper.join()
             if self.engine is not None:
@@ -202,10 +224,16 @@ class Agent:
         cap = self.config.capture
         source = SourceSpec(pcap=cap.pcap, interface=cap.interface,
                             realtime=cap.realtime, bpf=cap.bpf)
-        for record in self.engine.run(source, should_stop=stop.is_set):
+
+        def should_stop() -> bool:
+            # Called per packet and at every idle poll of a live source.
+            self.loop_beat = time.monotonic()
+            return stop.is_set()
+
+        self._ready(f"engine {self.choice.engine} capturing from {cap.interface or cap.pcap}")
+        for record in self.engine.run(source, should_stop=should_stop):
             self.enrich(record)
-            self.queue.append([record])
-            self.shipper.notify()
+            self.group.add(record)
             summary.alert_ids.append(record["alert_id"])
 
     def _capture_live(self, stop: threading.Event, summary: RunSummary) -> None:
@@ -215,8 +243,10 @@ class Agent:
                             on_stats=self.health.update,
                             on_commit=lambda _n: self.shipper.notify())
         live.start()
+        self._ready(f"suricata capturing on {self.config.capture.interface}")
         try:
             while not stop.wait(_EVE_POLL):
+                self.loop_beat = time.monotonic()
                 self.feed.poll()
                 live.maybe_rotate(self.feed.committed)
         finally:
@@ -226,4 +256,5 @@ class Agent:
             summary.alert_ids = list(self.feed.counters.alert_ids)
 
     def close(self) -> None:
+        self.group.close()
         self.queue.close()

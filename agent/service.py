@@ -1,0 +1,93 @@
+"""The agent as a systemd service: readiness, watchdog, status, reload, metrics.
+
+A housekeeping thread beside the capture loop: it pets the systemd watchdog
+only while the capture loop is alive (a stuck loop gets the process
+restarted; an idle link does not), publishes a STATUS= line, performs the
+rule reloads SIGHUP asked for (outside the signal handler, so capture never
+pauses for it) and serves the Prometheus endpoint. It does not capture,
+queue or ship anything itself: agent/daemon.py does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from prometheus_client import CollectorRegistry
+
+from agent.daemon import Agent
+from agent.engine_metrics import register_engine_metrics
+from agent.metrics import MetricsServer, register_queue_metrics, start_metrics_server
+from agent.sdnotify import Notifier, watchdog_interval
+
+log = logging.getLogger(__name__)
+
+TICK = 1.0  # seconds between housekeeping rounds
+STATUS_EVERY = 10  # rounds between STATUS= updates
+STUCK_AFTER = 30.0  # seconds without a capture-loop beat before we stop petting
+
+
+class Housekeeper:
+    def __init__(self, agent: Agent, notifier: Notifier | None = None) -> None:
+        self.agent = agent
+        self.notifier = notifier or Notifier()
+        self.reload_requested = threading.Event()
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="housekeeper", daemon=True)
+        self.metrics: MetricsServer | None = None
+        interval = watchdog_interval()
+        self.stuck_after = max(STUCK_AFTER, 2 * interval) if interval else STUCK_AFTER
+        agent.on_ready = self._on_ready
+
+    def start(self) -> None:
+        cfg = self.agent.config.metrics
+        if cfg.enabled:
+            registry = CollectorRegistry()
+            register_queue_metrics(registry, self.agent.queue, self.agent.shipper)
+            register_engine_metrics(registry, self.agent.engine_health, self.agent.engine_info)
+            try:
+                self.metrics = start_metrics_server(registry, cfg.listen, cfg.port)
+            except OSError as exc:
+                # Monitoring matters more than its metrics: run on without them.
+                log.error("metrics endpoint %s:%d unavailable: %s", cfg.listen, cfg.port, exc)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.notifier.stopping()
+        self._stop.set()
+        self._thread.join(timeout=5)
+        if self.metrics is not None:
+            self.metrics.close()
+        self.notifier.close()
+
+    def _on_ready(self, status: str) -> None:
+        self.ready.set()
+        self.notifier.ready(status)
+        log.info("ready: %s", status)
+
+    def _run(self) -> None:
+        rounds = 0
+        while not self._stop.wait(TICK):
+            rounds += 1
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self._reload()
+            if self.ready.is_set() and self.agent.loop_age() < self.stuck_after:
+                self.notifier.watchdog()
+            if rounds % STATUS_EVERY == 0:
+                self.notifier.status(self.status_line())
+
+    def _reload(self) -> None:
+        try:
+            result = self.agent.reload_rules()
+        except Exception:  # a bad ruleset must never stop monitoring
+            log.exception("rule reload failed; the previous rules stay in force")
+            return
+        log.warning("rule reload: %s", result)
+
+    def status_line(self) -> str:
+        health = self.agent.engine_health()
+        return (f"{self.agent.choice.engine}: {health.get('decoder.pkts', 0)} packets, "
+                f"{self.agent.queue.depth()} alerts queued"
+                + (" DEGRADED" if health.get("degraded") else ""))

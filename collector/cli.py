@@ -1,8 +1,9 @@
-"""`yamori collector …`: run the collector, enroll sensors.
+"""`yamori collector …`: run the collector, enroll and revoke sensors.
 
-Owns: the `collector serve` and `collector add-sensor` subcommands
-(`register(subparsers)` mounts them) and their plain-argument twins
-`serve()` and `add_sensor()`. Does not own: logging setup or turning a
+Owns: the `collector serve`, `collector add-sensor`, `collector enroll-token`
+and `collector revoke` subcommands (`register(subparsers)` mounts them) and
+their plain-argument twins `serve()`, `add_sensor()`, `enroll_token()` and
+`revoke()`. Does not own: logging setup or turning a
 YamoriError into exit code 1 (yamori/cli.py does both).
 """
 
@@ -17,7 +18,8 @@ from typing import Any
 
 from collector.config import CollectorConfig, load_config, log_level_number
 from collector.db import open_database
-from collector.repo.sensors import create_sensor
+from collector.repo.enrollment import issue_token
+from collector.repo.sensors import create_sensor, revoke_sensor
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,19 @@ def register(subparsers: Any) -> None:
     add_p.add_argument("--token-file", type=Path,
                        help="write the token to this file (mode 0600) instead of printing it")
     add_p.set_defaults(func=_add_sensor_args)
+
+    tok_p = sub.add_parser("enroll-token",
+                           help="issue a single-use enrollment token for a tenant")
+    tok_p.add_argument("--config", type=Path, help="collector TOML file")
+    tok_p.add_argument("--tenant", required=True)
+    tok_p.add_argument("--ttl", type=float,
+                       help="seconds the token stays valid (default: enroll_token_ttl_seconds)")
+    tok_p.set_defaults(func=_enroll_token_args)
+
+    rev_p = sub.add_parser("revoke", help="revoke a sensor: its requests are refused at once")
+    rev_p.add_argument("--config", type=Path, help="collector TOML file")
+    rev_p.add_argument("--sensor-id", required=True)
+    rev_p.set_defaults(func=_revoke_args)
 
 
 def serve(config_path: Path | None, overrides: dict[str, Any] | None = None) -> int:
@@ -82,6 +97,34 @@ def enroll(config: CollectorConfig, sensor_id: str, tenant: str, name: str = "")
         database.dispose()
 
 
+def enroll_token(config_path: Path | None, tenant: str, ttl: float | None = None) -> int:
+    """Print a new enrollment token for `tenant` (stdout) and its expiry (stderr)."""
+    config = load_config(config_path, {})
+    database = open_database(config.database_url)
+    try:
+        with database.session() as session:
+            issued = issue_token(session, tenant, ttl or config.enroll_token_ttl_seconds)
+    finally:
+        database.dispose()
+    sys.stdout.write(f"{issued.token}\n")
+    sys.stderr.write(f"enrollment token for tenant '{tenant}', single use, "
+                     f"expires {issued.expires_at.isoformat()}\n")
+    return 0
+
+
+def revoke(config_path: Path | None, sensor_id: str) -> int:
+    """Revoke a sensor in `config_path`'s database."""
+    config = load_config(config_path, {})
+    database = open_database(config.database_url)
+    try:
+        with database.session() as session:
+            revoke_sensor(session, sensor_id)
+    finally:
+        database.dispose()
+    sys.stderr.write(f"sensor '{sensor_id}' revoked\n")
+    return 0
+
+
 def write_secret(path: Path, secret: str) -> None:
     """Write `secret` to `path`, readable by its owner only (also if it existed)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -98,3 +141,11 @@ def _serve_args(args: argparse.Namespace) -> int:
 
 def _add_sensor_args(args: argparse.Namespace) -> int:
     return add_sensor(args.config, args.sensor_id, args.tenant, args.name, args.token_file)
+
+
+def _enroll_token_args(args: argparse.Namespace) -> int:
+    return enroll_token(args.config, args.tenant, args.ttl)
+
+
+def _revoke_args(args: argparse.Namespace) -> int:
+    return revoke(args.config, args.sensor_id)

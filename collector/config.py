@@ -37,6 +37,16 @@ class CollectorConfig:
     log_level: str = "INFO"
     stream_poll_seconds: float = 1.0
     stream_heartbeat_seconds: float = 15.0
+    # Fleet (see deploy/collector.example.toml): admin API, enrollment, heartbeats.
+    admin_token_file: str = ""
+    ca_cert_file: str = ""
+    enroll_token_ttl_seconds: float = 86400.0
+    heartbeat_interval_seconds: float = 60.0
+    heartbeat_late_factor: float = 2.0
+    heartbeat_offline_factor: float = 3.0
+    offline_check_seconds: float = 5.0
+    clock_skew_max_seconds: float = 300.0
+    heartbeat_history_days: float = 30.0
 
 
 # Each key's type is its default's type: the defaults are the schema.
@@ -129,8 +139,20 @@ def _validate(config: CollectorConfig) -> None:
     for key in ("stream_poll_seconds", "stream_heartbeat_seconds"):
         if getattr(config, key) <= 0:
             raise ConfigError(key, "must be greater than 0")
+    _validate_fleet(config)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+
+
+def _validate_fleet(config: CollectorConfig) -> None:
+    for key in ("enroll_token_ttl_seconds", "heartbeat_interval_seconds",
+                "offline_check_seconds", "clock_skew_max_seconds", "heartbeat_history_days"):
+        if getattr(config, key) <= 0:
+            raise ConfigError(key, "must be greater than 0")
+    if config.heartbeat_late_factor < 1:
+        raise ConfigError("heartbeat_late_factor", "must be at least 1")
+    if config.heartbeat_offline_factor <= config.heartbeat_late_factor:
+        raise ConfigError("heartbeat_offline_factor", "must be greater than heartbeat_late_factor")
 
 
 def log_level_number(config: CollectorConfig) -> int:

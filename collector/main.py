@@ -1,8 +1,10 @@
 """Building the collector's FastAPI app from a CollectorConfig.
 
 Owns: `create_app` — opening the database (create_all for now; Alembic comes
-later), per-app metrics and templates, routers, static files and the error
-handlers. Does not own: running a server (cli.py) or any route's logic.
+later), per-app metrics and templates, the fleet settings, routers, static
+files, the error handlers, and the lifespan (the offline detector runs as a
+background task while the app serves). Does not own: running a server
+(cli.py) or any route's logic.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from collector.api.routes import alerts, health
+from collector.api.routes import alerts, enrollment, health, heartbeat, sensors
 from collector.config import CollectorConfig
 from collector.console import views
 from collector.db import open_database
 from collector.errors import install_error_handlers
+from collector.fleet.admin import fleet_state
+from collector.fleet.detector import run_detector
 from collector.ingest import routes as ingest
 from collector.metrics import CollectorMetrics
 from collector.state import AppState
@@ -32,14 +37,22 @@ def create_app(config: CollectorConfig) -> FastAPI:
         templates=views.make_templates(),
     )
 
+    fleet = fleet_state(config)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(run_detector, state.database, fleet.limits,
+                             config.offline_check_seconds, config.heartbeat_history_days)
+            yield
+            tasks.cancel_scope.cancel()
         state.database.dispose()
 
     app = FastAPI(title="yamori collector", version="1", lifespan=lifespan)
     app.state.collector = state
-    for router in (ingest.router, alerts.router, health.router, views.router):
+    app.state.fleet = fleet
+    for router in (ingest.router, alerts.router, health.router, views.router,
+                   enrollment.router, heartbeat.router, sensors.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=views.STATIC_DIR), name="static")
     install_error_handlers(app)

@@ -2,7 +2,10 @@
 
 Owns: `sensors` (who may send), `alerts` (what they sent; `id` is the feed
 cursor), `batches` (what each batch_id was answered, so a replay answers the
-same), `sensor_counters` (the latest queue accounting each agent sent).
+same), `sensor_counters` (the latest queue accounting each agent sent),
+`enrollment_tokens` (single-use, expiring; only their sha256), `sensor_status`
+(the last heartbeat and the liveness state of each sensor) and `heartbeats`
+(their history).
 Types are portable between SQLite and PostgreSQL: Suricata's sid, gid and
 rev are uint32, hence BIGINT. Does not own: engines and sessions (db.py)
 or queries (repo/).
@@ -12,7 +15,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
@@ -34,6 +47,10 @@ class Sensor(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Fleet (issue 6): the hostname it enrolled with (re-enrollment of the same
+    # box finds it by this) and when it was revoked (its token is refused from then on).
+    hostname: Mapped[str | None] = mapped_column(String(253), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class Alert(Base):
@@ -95,3 +112,48 @@ class SensorCounters(Base):
     sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.sensor_id"), primary_key=True)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     counters: Mapped[str] = mapped_column(Text)
+
+
+class EnrollmentToken(Base):
+    """A single-use, expiring token that lets one box enroll into `tenant`."""
+
+    __tablename__ = "enrollment_tokens"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    used_by: Mapped[str | None] = mapped_column(String(128), default=None)
+
+
+class SensorStatus(Base):
+    """A sensor's last heartbeat and liveness state (online, late, offline)."""
+
+    __tablename__ = "sensor_status"
+
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.sensor_id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    state_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    peer: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    rules_version: Mapped[str | None] = mapped_column(String(128))
+    uptime: Mapped[float] = mapped_column(Float)
+    clock_skew: Mapped[float] = mapped_column(Float)
+    clock_skew_flagged: Mapped[bool] = mapped_column(Boolean)
+    heartbeat: Mapped[str] = mapped_column(Text)  # the last Heartbeat, JSON
+
+
+class HeartbeatRecord(Base):
+    """One heartbeat as received (history; pruned after heartbeat_history_days)."""
+
+    __tablename__ = "heartbeats"
+
+    id: Mapped[int] = mapped_column(CursorId, primary_key=True, autoincrement=True)
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.sensor_id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    clock_skew: Mapped[float] = mapped_column(Float)
+    heartbeat: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_heartbeats_sensor_id_id", "sensor_id", "id"),)

@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 BATCHES_PATH = "/api/v1/batches"
+HEARTBEAT_PATH = "/api/v1/heartbeat"
+ENROLL_PATH = "/api/v1/enroll"
+# What a sensor id may look like: it ends up in file names, URLs and logs.
+SENSOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 
 class AlertInfo(BaseModel):
@@ -101,3 +105,96 @@ class BatchResult(BaseModel):
 def alert_to_wire(record: dict[str, Any]) -> dict[str, Any]:
     """Validate an EVE alert record (with alert_id) for sending; returns it as JSON data."""
     return AlertRecord.model_validate(record).model_dump(mode="json", exclude_none=True)
+
+
+# -- fleet: enrollment and heartbeats (schema 1 additions) -----------------------------
+
+
+class EnrollRequest(BaseModel):
+    """POST /api/v1/enroll body: an enrollment token exchanged for a sensor credential."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=256)
+    hostname: str = Field(min_length=1, max_length=253)
+    # Absent: the collector derives the id from the hostname (re-enrolling the
+    # same hostname in the same tenant rotates that sensor's credential).
+    sensor_id: str | None = Field(None, pattern=SENSOR_ID_PATTERN)
+    version: str | None = Field(None, max_length=64)
+
+
+class EnrollAnswer(BaseModel):
+    """The collector's answer to an enrollment: who the box is and how it authenticates."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sensor_id: str
+    tenant: str
+    credential: str  # the sensor's bearer token; shown once, only its sha256 is kept
+    ca_pem: str | None = None  # the collector's CA certificate, to pin
+    heartbeat_interval: float
+    rotated: bool = False  # True when an existing sensor got a new credential
+
+
+class HostStats(BaseModel):
+    """The box itself; every field is optional (not every board has a thermometer)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    cpu_percent: float | None = None
+    load_1m: float | None = None
+    memory_percent: float | None = None
+    disk_percent: float | None = None  # of the filesystem holding the agent's data_dir
+    temperature_c: float | None = None
+
+
+class Heartbeat(BaseModel):
+    """POST /api/v1/heartbeat body: a sensor's state, every `interval` seconds.
+
+    `counters` carries queue depth and age and evictions exactly as batches do;
+    `engine` is Agent.engine_info() and `engine_health` its health snapshot,
+    both free-form (they differ between Suricata and the builtin engine).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_version: int = Field(SCHEMA_VERSION, alias="schema")
+    sensor_id: str = Field(min_length=1, max_length=128)
+    tenant: str | None = Field(None, max_length=128)
+    sent_at: str  # ISO 8601 with offset, the sensor's clock (for skew)
+    interval: float | None = Field(None, gt=0)
+    version: str = Field(max_length=64)
+    uptime: float = Field(ge=0)
+    rules_version: str | None = Field(None, max_length=128)
+    packets: int | None = Field(None, ge=0)
+    drops: int | None = Field(None, ge=0)
+    counters: AgentCounters | None = None
+    engine: dict[str, Any] = Field(default_factory=dict)
+    engine_health: dict[str, Any] = Field(default_factory=dict)
+    host: HostStats = Field(default_factory=HostStats)
+
+
+class RulesetOffer(BaseModel):
+    """The rule bundle a sensor should run (filled in by the ruleset work, issue 6 items 3-5)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: str
+    channel: str
+    url: str  # where to GET the bundle (conditional GET on its ETag)
+    sha256: str  # of the bundle file, before its signature is checked
+
+
+class HeartbeatAnswer(BaseModel):
+    """The collector's answer to a heartbeat.
+
+    Extra fields are allowed so an older agent keeps working with a newer collector.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    server_time: str  # ISO 8601, UTC
+    next_interval: float = Field(gt=0)
+    clock_skew: float | None = None  # seconds the sensor's clock is ahead (negative: behind)
+    clock_skew_flagged: bool = False
+    ruleset: RulesetOffer | None = None

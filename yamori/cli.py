@@ -3,6 +3,7 @@
     yamori replay …            agent/replay.py
     yamori agent run …         agent/daemon.py
     yamori collector serve …   collector/cli.py
+    yamori enroll …            agent/enroll.py
     yamori demo [--once]       yamori/demo.py
 
 Every subcommand module registers its own parser; this module only dispatches,
@@ -20,7 +21,6 @@ from yamori import __version__
 from yamori.errors import YamoriError
 from yamori.logs import setup_logging
 
-
 # Subcommand -> the module that registers it. Only the module of the command
 # being run is imported: `yamori replay` must not pay for FastAPI and scapy
 # (the conformance runner starts it hundreds of times).
@@ -28,6 +28,7 @@ COMMANDS = {
     "replay": "agent.replay",
     "agent": "agent.cli",
     "collector": "collector.cli",
+    "enroll": "agent.enroll",
     "demo": "yamori.demo",
 }
 

@@ -1,0 +1,97 @@
+"""The offline detector: moves silent sensors to late, then offline, and raises the event.
+
+Owns: `detect(session, limits, now)` — one pass, callable from tests with any
+clock — and `run_detector`, the background task the app's lifespan starts
+(one pass every `offline_check_seconds`, also pruning heartbeat history).
+Each transition is a conditional UPDATE on the stored state, committed with
+its event, so several collector processes on one database raise an event
+once. Does not own: the recovery event (raised by the next heartbeat, in
+repo/heartbeats.py) or the thresholds (liveness.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import anyio
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from collector.db import Database
+from collector.fleet import events
+from collector.fleet.liveness import LATE, OFFLINE, ONLINE, Thresholds, as_utc
+from collector.models import Sensor, SensorStatus
+from collector.repo.heartbeats import history_cutoff, prune_history, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True, frozen=True)
+class Transition:
+    """A sensor that changed state in one pass."""
+
+    sensor_id: str
+    state: str
+
+
+def detect(session: Session, limits: Thresholds, now: datetime) -> list[Transition]:
+    """One pass at time `now`: online -> late, online/late -> offline (with its event)."""
+    moved = [Transition(s, OFFLINE) for s in _silent(session, limits.offline_cutoff(now),
+                                                      (ONLINE, LATE))
+             if _go_offline(session, s, limits, now)]
+    moved += [Transition(s, LATE) for s in _silent(session, limits.late_cutoff(now), (ONLINE,))
+              if _move(session, s, (ONLINE,), LATE, now)]
+    session.commit()
+    return moved
+
+
+def _silent(session: Session, cutoff: datetime, states: tuple[str, ...]) -> list[str]:
+    stmt = (select(SensorStatus.sensor_id)
+            .join(Sensor, Sensor.sensor_id == SensorStatus.sensor_id)
+            .where(SensorStatus.state.in_(states), SensorStatus.last_heartbeat_at < cutoff,
+                   Sensor.revoked_at.is_(None)))
+    return list(session.scalars(stmt))
+
+
+def _move(session: Session, sensor_id: str, states: tuple[str, ...], to: str,
+          now: datetime) -> bool:
+    stmt = (update(SensorStatus)
+            .where(SensorStatus.sensor_id == sensor_id, SensorStatus.state.in_(states))
+            .values(state=to, state_since=now)
+            .execution_options(synchronize_session=False))
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def _go_offline(session: Session, sensor_id: str, limits: Thresholds, now: datetime) -> bool:
+    if not _move(session, sensor_id, (ONLINE, LATE), OFFLINE, now):
+        return False  # another collector process got there first
+    sensor = session.get(Sensor, sensor_id)
+    status = session.get(SensorStatus, sensor_id)
+    assert sensor is not None and status is not None
+    last = as_utc(status.last_heartbeat_at)
+    details = {"last_heartbeat_at": last.isoformat(),
+               "silent_seconds": round((now - last).total_seconds(), 3),
+               "offline_after_seconds": limits.offline_after}
+    session.add(events.event_alert(events.SENSOR_OFFLINE, sensor, now, status.peer, details))
+    log.warning("sensor %s offline: no heartbeat since %s", sensor_id, last.isoformat())
+    return True
+
+
+async def run_detector(database: Database, limits: Thresholds, every: float,
+                       history_days: float) -> None:
+    """Run `detect` every `every` seconds until cancelled (the app's lifespan)."""
+    while True:
+        try:
+            await anyio.to_thread.run_sync(_pass, database, limits, history_days)
+        except Exception:  # a database hiccup must not end detection for good
+            log.exception("offline detector pass failed; retrying")
+        await anyio.sleep(every)
+
+
+def _pass(database: Database, limits: Thresholds, history_days: float) -> None:
+    now = utcnow()
+    with database.session() as session:
+        detect(session, limits, now)
+        prune_history(session, history_cutoff(now, history_days))

@@ -98,6 +98,11 @@ class MetricsSection(_Section):
     port: int = Field(9101, ge=0, le=65535)
 
 
+class HeartbeatSection(_Section):
+    enabled: bool = True
+    interval: float = Field(60.0, ge=1, le=3600)  # the collector's answer overrides it
+
+
 class AgentConfig(_Section):
     sensor: SensorSection = Field(default_factory=SensorSection)
     capture: CaptureSection
@@ -106,6 +111,7 @@ class AgentConfig(_Section):
     uplink: UplinkSection = Field(default_factory=UplinkSection)
     queue: QueueSection = Field(default_factory=QueueSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    heartbeat: HeartbeatSection = Field(default_factory=HeartbeatSection)
 
 
 def load_agent_config(path: Path | None, overrides: dict[str, Any] | None = None,

@@ -12,6 +12,7 @@ it does not decode, detect, store or speak HTTP itself.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -56,6 +57,17 @@ def rule_files(config: AgentConfig) -> list[Path]:
     if config.engine.ruleset_dir is not None:
         return list(rs.from_dir(config.engine.ruleset_dir).rule_files)
     return config.engine.rules or rules.shipped_rule_files()
+
+
+def rules_version(files: list[Path]) -> str:
+    """A short content hash of the rule files, in order: what the box runs, reported upstream."""
+    digest = hashlib.sha256()
+    for path in files:
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
+    return "sha256:" + digest.hexdigest()[:16]
 
 
 def current_ruleset(config: AgentConfig) -> rs.Ruleset:
@@ -124,6 +136,7 @@ class Agent:
         # loop_beat so a watchdog can tell a stuck loop from an idle link.
         self.on_ready: Callable[[str], None] | None = None
         self.loop_beat = time.monotonic()
+        self.rules_version: str | None = rules_version(rule_files(config))
 
     def loop_age(self) -> float:
         """Seconds since the capture loop last ran."""
@@ -214,6 +227,7 @@ class Agent:
             report = self.engine.load_rules(rule_files(self.config))
             skipped, loaded = report.skipped, report.loaded
         summary.rules_loaded, summary.rules_skipped = loaded, len(skipped)
+        self.rules_version = rules_version(rule_files(self.config))
         for error in skipped:
             log.debug("%s", error.skip_line())
         log.info("engine %s loaded %d rules, skipped %d",

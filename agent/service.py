@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -19,12 +21,29 @@ from agent.daemon import Agent
 from agent.engine_metrics import register_engine_metrics
 from agent.metrics import MetricsServer, register_queue_metrics, start_metrics_server
 from agent.sdnotify import Notifier, watchdog_interval
+from uplink.heartbeat import HeartbeatSender, HostSampler, engine_fields
+from uplink.shipper import counters_snapshot
 
 log = logging.getLogger(__name__)
 
 TICK = 1.0  # seconds between housekeeping rounds
 STATUS_EVERY = 10  # rounds between STATUS= updates
 STUCK_AFTER = 30.0  # seconds without a capture-loop beat before we stop petting
+
+
+def heartbeat_collect(agent: Agent) -> Callable[[], dict[str, Any]]:
+    """What each heartbeat reports: engine, queue counters, host resources."""
+    host = HostSampler(agent.config.sensor.data_dir)
+
+    def collect() -> dict[str, Any]:
+        fields = engine_fields(agent.engine_info(), agent.engine_health())
+        fields["counters"] = counters_snapshot(agent.queue).model_dump(exclude_none=True)
+        fields["host"] = host.sample()
+        if agent.rules_version is not None:
+            fields["rules_version"] = agent.rules_version
+        return fields
+
+    return collect
 
 
 class Housekeeper:
@@ -36,6 +55,9 @@ class Housekeeper:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="housekeeper", daemon=True)
         self.metrics: MetricsServer | None = None
+        self.heartbeat: HeartbeatSender | None = None
+        self._hb_stop = threading.Event()
+        self._hb_thread: threading.Thread | None = None
         interval = watchdog_interval()
         self.stuck_after = max(STUCK_AFTER, 2 * interval) if interval else STUCK_AFTER
         agent.on_ready = self._on_ready
@@ -51,12 +73,30 @@ class Housekeeper:
             except OSError as exc:
                 # Monitoring matters more than its metrics: run on without them.
                 log.error("metrics endpoint %s:%d unavailable: %s", cfg.listen, cfg.port, exc)
+        self._start_heartbeat()
         self._thread.start()
+
+    def _start_heartbeat(self) -> None:
+        cfg = self.agent.config
+        if not cfg.heartbeat.enabled:
+            return
+        up = cfg.uplink
+        self.heartbeat = HeartbeatSender(
+            up.url, up.read_token(), cfg.sensor.sensor_id, heartbeat_collect(self.agent),
+            cfg.heartbeat.interval, tenant=cfg.sensor.tenant,
+            ca_bundle=str(up.ca_bundle) if up.ca_bundle else None, timeout=up.timeout)
+        self._hb_thread = threading.Thread(target=self.heartbeat.run, args=(self._hb_stop,),
+                                           name="heartbeat", daemon=True)
+        self._hb_thread.start()
 
     def stop(self) -> None:
         self.notifier.stopping()
         self._stop.set()
         self._thread.join(timeout=5)
+        self._hb_stop.set()
+        if self._hb_thread is not None and self.heartbeat is not None:
+            self._hb_thread.join(timeout=5)
+            self.heartbeat.close()
         if self.metrics is not None:
             self.metrics.close()
         self.notifier.close()

@@ -1,17 +1,17 @@
 """The fleet with real processes on loopback: a `yamori collector serve` process,
 `yamori collector enroll-token` / `yamori enroll` / `yamori collector revoke`
-processes, and a sensor process that sends heartbeats with the credential and
-config `yamori enroll` wrote (HeartbeatSender on the loaded AgentConfig — the
-same parts the agent daemon starts its heartbeat thread from).
+processes, and the real agent (`yamori agent run`, builtin engine replaying a
+slow capture in real time) sending heartbeats with the credential and config
+`yamori enroll` wrote.
 
 Heartbeat interval 1 s, late after 2 s, offline after 3 s, detector every 0.2 s.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,23 +29,30 @@ INTERVAL = 1.0
 OFFLINE_AFTER = 3 * INTERVAL
 CHECK = 0.2
 
-SENSOR_SCRIPT = """
-import logging, signal, sys, threading
-from pathlib import Path
-from agent.config import load_agent_config
-from uplink.heartbeat import HeartbeatSender, HostSampler
-logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-config = load_agent_config(Path(sys.argv[1]))
-host = HostSampler(config.sensor.data_dir)
-up = config.uplink
-sender = HeartbeatSender(up.url, up.read_token(), config.sensor.sensor_id,
-                         lambda: {"host": host.sample(), "rules_version": "test-1"},
-                         interval=5.0, tenant=config.sensor.tenant,
-                         ca_bundle=str(up.ca_bundle) if up.ca_bundle else None)
-stop = threading.Event()
-signal.signal(signal.SIGTERM, lambda *_: stop.set())
-sender.run(stop)
-"""
+def shipped_rules_hash() -> str:
+    """What the agent reports running: the shipped rule files' content hash."""
+    import hashlib
+
+    import rules
+
+    data = b"".join(p.read_bytes() for p in rules.shipped_rule_files())
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:16]
+
+
+def slow_pcap(path: Path, seconds: int) -> Path:
+    """One packet a second: a realtime replay keeps the agent running that long."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    frames = []
+    for i in range(seconds):
+        frame = Ether() / IP(src="192.168.10.23", dst="192.168.10.1") / UDP(
+            sport=40000 + i, dport=9999) / b"tick"
+        frame.time = 1_700_000_000 + i
+        frames.append(frame)
+    wrpcap(str(path), frames)
+    return path
 
 
 @pytest.fixture
@@ -81,9 +88,14 @@ def enroll_box(collector: CollectorProcess, box: Path, hostname: str) -> Path:
 
 
 def start_sensor(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """The real agent (`yamori agent run`) on the config `yamori enroll` wrote."""
+    pcap = slow_pcap(config.parent / "slow.pcap", 600)
+    env = dict(os.environ, YAMORI_AGENT__ENGINE__ENGINE="builtin",
+               YAMORI_AGENT__METRICS__ENABLED="false")
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-c", SENSOR_SCRIPT, str(config)],
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen([*yamori_command(), "agent", "run", "--config", str(config),
+                                 "--pcap", str(pcap), "--realtime"],
+                                stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
 def stop_sensor(proc: subprocess.Popen[bytes]) -> None:
@@ -125,7 +137,7 @@ def test_enrolled_sensor_heartbeats_and_revocation_refuses_it(collector: Collect
     try:
         wait_for(lambda: board(collector).get("pi-tanaka", {}).get("state") == "online", 15)
         entry = board(collector)["pi-tanaka"]
-        assert (entry["tenant"], entry["rules_version"]) == ("tanaka-kogyo", "test-1")
+        assert (entry["tenant"], entry["rules_version"]) == ("tanaka-kogyo", shipped_rules_hash())
         run_cli("collector", "revoke", "--config", str(collector.config_path()),
                 "--sensor-id", "pi-tanaka")
         credential = (tmp_path / "box" / "data" / "sensor.token").read_text().strip()

@@ -164,9 +164,14 @@ class Agent:
         if self.live is None:
             assert self.engine is not None
             s = self.engine.stats
-            return {"decoder.pkts": s.packets, "decoder.bytes": s.bytes,
-                    "decoder.invalid": s.decode_errors, "detect.alert": s.alerts,
-                    "degraded": False, "reasons": []}
+            health: dict[str, Any] = {
+                "decoder.pkts": s.packets, "decoder.bytes": s.bytes,
+                "decoder.invalid": s.decode_errors, "detect.alert": s.alerts,
+                "degraded": False, "reasons": []}
+            capture_stats = getattr(self.engine, "capture_stats", None)
+            if capture_stats is not None:
+                health.update({f"capture.{k}": v for k, v in capture_stats().items()})
+            return health
         snap = self.health.snapshot(running=self.live.state is State.RUNNING)
         snap["state"] = self.live.state.value
         if self.feed is not None:

@@ -21,6 +21,7 @@ from agent.daemon import Agent
 from agent.engine_metrics import register_engine_metrics
 from agent.metrics import MetricsServer, register_queue_metrics, start_metrics_server
 from agent.sdnotify import Notifier, watchdog_interval
+from agent.system_metrics import register_system_metrics
 from uplink.heartbeat import HeartbeatSender, HostSampler, engine_fields
 from uplink.shipper import counters_snapshot
 
@@ -68,6 +69,7 @@ class Housekeeper:
             registry = CollectorRegistry()
             register_queue_metrics(registry, self.agent.queue, self.agent.shipper)
             register_engine_metrics(registry, self.agent.engine_health, self.agent.engine_info)
+            register_system_metrics(registry, self.agent.config.sensor.data_dir)
             try:
                 self.metrics = start_metrics_server(registry, cfg.listen, cfg.port)
             except OSError as exc:

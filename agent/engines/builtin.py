@@ -28,6 +28,7 @@ class BuiltinEngine:
         self.stats = EngineStats()
         self._detect = DetectEngine([], settings)
         self._pipeline: Pipeline | None = None
+        self._source: Source | None = None
 
     def load_rules(self, rule_files: Sequence[Path]) -> RuleLoadReport:
         rules, skipped = load_rules(rule_files, self.settings)
@@ -37,15 +38,24 @@ class BuiltinEngine:
             self._pipeline.detect = self._detect  # a running capture picks it up at once
         return RuleLoadReport(loaded=len(rules), skipped=list(skipped))
 
+    def capture_stats(self) -> dict[str, int]:
+        """The live source's kernel counters (packets, drops, freezes); {} for a pcap."""
+        return getattr(self._source, "stats", _no_stats)()
+
     def run(self, source: SourceSpec,
             should_stop: Callable[[], bool] | None = None) -> Iterator[EveRecord]:
         packets = open_source(source, should_stop)
+        self._source = packets
         self._pipeline = Pipeline(self._detect, self.stats)
         try:
             yield from self._pipeline.run(packets, should_stop)
         finally:
             self._pipeline = None
             packets.close()
+
+
+def _no_stats() -> dict[str, int]:
+    return {}
 
 
 def open_source(spec: SourceSpec, should_stop: Callable[[], bool] | None = None) -> Source:

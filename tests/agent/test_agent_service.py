@@ -97,6 +97,9 @@ port = {metrics_port}
             scrape = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
             assert "yamori_agent_queue_depth" in scrape
             assert "yamori_agent_engine_info" in scrape
+            assert "yamori_agent_engine_decoder_pkts" in scrape
+            assert "process_resident_memory_bytes" in scrape
+            assert "yamori_agent_data_dir_free_bytes" in scrape
             proc.send_signal(signal.SIGHUP)  # rule reload, capture goes on
             time.sleep(2)
             assert proc.poll() is None

@@ -1,7 +1,9 @@
 """HTTP client for the collector's ingest endpoint, with errors translated at the boundary.
 
 Owns one `requests.Session` (connection reuse, TLS verification on by
-default), the request encoding (JSON, gzip above a threshold, bearer token)
+default), the request encoding (JSON, gzip above a threshold, bearer token;
+`batch_body` splices already-serialised records into the AlertBatch envelope
+so the hot path never re-parses or re-dumps an alert)
 and the mapping of every failure to yamori's two uplink errors:
 `UplinkUnavailable` (come back later: network, timeout, 5xx, 408, 429, with
 Retry-After) and `UplinkRejected` (the collector said no: other 4xx/3xx).
@@ -11,15 +13,17 @@ It does not retry, back off or touch the queue: shipper.py does.
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import requests
 from pydantic import ValidationError
 
-from uplink.schema import BATCHES_PATH, AlertBatch, BatchResult
+from uplink.schema import BATCHES_PATH, SCHEMA_VERSION, AgentCounters, AlertBatch, BatchResult
 from yamori import __version__
 from yamori.errors import UplinkRejected, UplinkUnavailable
 
@@ -40,10 +44,14 @@ class UplinkClient:
         ca_bundle: str | None = None,
         timeout: float = 10,
         gzip_min_bytes: int = 1024,
+        gzip_level: int = 1,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.gzip_min_bytes = gzip_min_bytes
+        # Level 1: alert JSON is so repetitive that it already shrinks ~25x, at a
+        # third of level 6's CPU (measured on 1,000 EVE alerts: 30 KB vs 26 KB).
+        self.gzip_level = gzip_level
         self._session = requests.Session()
         # verify=True uses the system CA store; a path pins a private CA.
         self._session.verify = ca_bundle if ca_bundle is not None else True
@@ -55,7 +63,13 @@ class UplinkClient:
 
     def send(self, batch: AlertBatch) -> BatchResult:
         """POST one batch; return the collector's BatchResult or raise an UplinkError."""
-        body, headers = self.encode(batch)
+        return self._post(*self.encode(batch))
+
+    def send_body(self, body: bytes) -> BatchResult:
+        """POST an AlertBatch already serialised as JSON (see `batch_body`)."""
+        return self._post(*self.compress(body))
+
+    def _post(self, body: bytes, headers: dict[str, str]) -> BatchResult:
         try:
             resp = self._session.post(
                 self.base_url + BATCHES_PATH, data=body, headers=headers,
@@ -67,11 +81,14 @@ class UplinkClient:
 
     def encode(self, batch: AlertBatch) -> tuple[bytes, dict[str, str]]:
         """The request body and headers for `batch` (gzip above gzip_min_bytes)."""
-        body = batch.model_dump_json(by_alias=True, exclude_none=True).encode()
+        return self.compress(batch.model_dump_json(by_alias=True, exclude_none=True).encode())
+
+    def compress(self, body: bytes) -> tuple[bytes, dict[str, str]]:
+        """`body` gzipped when over gzip_min_bytes, with the matching headers."""
         headers = {"Content-Type": "application/json"}
         if len(body) > self.gzip_min_bytes:
             # mtime=0: identical batches give identical bodies (easier to debug/replay).
-            body = gzip.compress(body, compresslevel=6, mtime=0)
+            body = gzip.compress(body, compresslevel=self.gzip_level, mtime=0)
             headers["Content-Encoding"] = "gzip"
         return body, headers
 
@@ -87,6 +104,23 @@ class UplinkClient:
     def close(self) -> None:
         """Close pooled connections."""
         self._session.close()
+
+
+def batch_body(batch_id: str, sensor_id: str, sent_at: str, records: Sequence[str],
+               counters: AgentCounters | None = None) -> bytes:
+    """The JSON of an AlertBatch whose `alerts` are `records`, each already a JSON object text.
+
+    The records are spliced in unchanged: the caller has validated them
+    (AlertRecord) and the collector validates them again, from the same bytes.
+    """
+    head = {"schema": SCHEMA_VERSION, "batch_id": batch_id, "sensor_id": sensor_id,
+            "sent_at": sent_at}
+    parts = [json.dumps(head, separators=(",", ":"), ensure_ascii=False)[:-1],
+             ',"alerts":[', ",".join(records), "]"]
+    if counters is not None:
+        parts += [',"counters":', counters.model_dump_json(exclude_none=True)]
+    parts.append("}")
+    return "".join(parts).encode()
 
 
 def _result(resp: requests.Response) -> BatchResult:

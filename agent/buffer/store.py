@@ -34,16 +34,30 @@ from yamori.errors import QueueError
 
 # SQLite's historic bound-parameter limit is 999; stay well under it per statement.
 _CHUNK = 500
+# Compact JSON; one encoder for all rows (json.dumps with options builds one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Beyond this many runs of consecutive seqs, an ack deletes by IN lists instead.
+_MAX_RANGES = 16
 
 
 @dataclass(slots=True, frozen=True)
 class QueuedAlert:
-    """One leased alert: `seq` is its place in the queue, `size` its JSON size in bytes."""
+    """One leased alert: `seq` is its place in the queue, `size` its JSON size in bytes.
+
+    `text` is the record exactly as queued (compact JSON); the shipper sends
+    it as it is, so `record` parses it only when someone asks.
+    """
 
     seq: int
     alert_id: str
-    record: dict[str, Any]
+    text: str
     size: int
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The EVE alert record (parsed from `text` on every call)."""
+        value: dict[str, Any] = json.loads(self.text)
+        return value
 
 
 @dataclass(slots=True, frozen=True)
@@ -135,25 +149,37 @@ class AlertQueue:
 
     # -- shipper side ----------------------------------------------------------------
 
-    def lease(self, max_records: int, max_bytes: int) -> list[QueuedAlert]:
-        """The oldest alerts, up to `max_records` and `max_bytes` of JSON.
+    def lease(self, max_records: int, max_bytes: int, after_seq: int = 0) -> list[QueuedAlert]:
+        """The oldest alerts (with seq > after_seq), up to `max_records` and `max_bytes` of JSON.
 
-        Always returns at least one alert when the queue is not empty, even if
-        it alone exceeds `max_bytes`: an oversized alert must not block the
-        queue (the collector decides whether to refuse it).
+        Always returns at least one alert when any qualifies, even if it alone
+        exceeds `max_bytes`: an oversized alert must not block the queue (the
+        collector decides whether to refuse it). With `after_seq` 0 the lease
+        replaces the previous one; with the top seq of the current lease it
+        extends it (the shipper preparing its next batch while one is on the
+        wire), and both stay protected from eviction until acked.
         """
         if max_records <= 0:
             return []
         cols = (t.queue.c.seq, t.queue.c.alert_id, t.queue.c.record, t.queue.c.size)
         query = select(*cols).order_by(t.queue.c.seq).limit(max_records)
+        if after_seq:
+            query = query.where(t.queue.c.seq > after_seq)
         with self._lock:  # the lease mark must be set before a writer can evict again
             with self._db() as conn:
                 rows = conn.execute(query).all()
             leased = _fit(rows, max_bytes)
-            self._lease_top = leased[-1].seq if leased else 0
-            self._lease_rows = len(leased)
-            self._lease_bytes = sum(row_cost(a.size) for a in leased)
+            self._mark_lease(leased, extend=after_seq > 0)
         return leased
+
+    def _mark_lease(self, leased: list[QueuedAlert], extend: bool) -> None:
+        charged = sum(row_cost(a.size) for a in leased)
+        if not extend:
+            self._lease_top, self._lease_rows, self._lease_bytes = 0, 0, 0
+        if leased:
+            self._lease_top = max(self._lease_top, leased[-1].seq)
+            self._lease_rows += len(leased)
+            self._lease_bytes += charged
 
     def ack(self, seqs: Sequence[int], *, sent: int = 0, duplicates: int = 0) -> int:
         """Delete delivered alerts by seq; return how many were deleted.
@@ -165,8 +191,9 @@ class AlertQueue:
         done = 0
         freed = 0
         with self._db() as conn:
-            for chunk in _chunks(seqs):
-                where = t.queue.c.seq.in_(chunk)
+            # A lease is a run of consecutive seqs (gaps only where poison left),
+            # so a few range deletes on the primary key replace long IN lists.
+            for where in _seq_ranges(seqs):
                 freed += _charged(conn, where)
                 done += conn.execute(delete(t.queue).where(where)).rowcount
             _bump(conn, "acked", done)
@@ -233,7 +260,7 @@ class AlertQueue:
         query = query.order_by(p.poisoned_at.desc(), p.seq.desc()).limit(limit)
         with self._db() as conn:
             rows = conn.execute(query).all()
-        return [PoisonedAlert(s, a, json.loads(r), why, at) for s, a, r, why, at in rows]
+        return [PoisonedAlert(s, a, _parsed(r), why, at) for s, a, r, why, at in rows]
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -287,9 +314,18 @@ def _row(record: Mapping[str, Any], now: float) -> dict[str, Any]:
     if not isinstance(alert_id, str) or not alert_id:
         # A caller bug, not a queue fault: refuse the whole call before writing anything.
         raise ValueError("every queued record needs a non-empty string 'alert_id'")
-    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    text = _ENCODER.encode(record)
     return {"alert_id": alert_id, "record": text, "size": len(text.encode()),
             "enqueued_at": now, "severity": severity_of(record)}
+
+
+def _parsed(text: str) -> dict[str, Any]:
+    """A poisoned record for display; one that is not a JSON object shows as {"text": …}."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"text": text}
+    return value if isinstance(value, dict) else {"text": text}
 
 
 def _fit(rows: Sequence[Any], max_bytes: int) -> list[QueuedAlert]:
@@ -298,7 +334,7 @@ def _fit(rows: Sequence[Any], max_bytes: int) -> list[QueuedAlert]:
     for seq, alert_id, record, size in rows:
         if leased and total + size > max_bytes:
             break
-        leased.append(QueuedAlert(seq, alert_id, json.loads(record), size))
+        leased.append(QueuedAlert(seq, alert_id, record, size))
         total += size
     return leased
 
@@ -328,6 +364,26 @@ def _bump(conn: Connection, name: str, by: int) -> None:
             update(t.counters).where(t.counters.c.name == name)
             .values(value=t.counters.c.value + by)
         )
+
+
+def _seq_ranges(seqs: Sequence[int]) -> Iterator[Any]:
+    """WHERE clauses covering exactly `seqs`: one BETWEEN per run of consecutive seqs.
+
+    Scattered seqs (more runs than _MAX_RANGES) fall back to IN lists.
+    """
+    ordered = sorted(set(seqs))
+    runs: list[tuple[int, int]] = []
+    for seq in ordered:
+        if runs and seq == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], seq)
+        else:
+            runs.append((seq, seq))
+    if len(runs) > _MAX_RANGES:
+        for chunk in _chunks(ordered):
+            yield t.queue.c.seq.in_(chunk)
+        return
+    for low, high in runs:
+        yield t.queue.c.seq.between(low, high)
 
 
 def _chunks(seqs: Sequence[int]) -> Iterator[list[int]]:

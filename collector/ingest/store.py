@@ -1,11 +1,14 @@
 """Storing a batch idempotently: alert_id is unique, batch_id answers the same.
 
-Owns: the one transaction that finds which alert_ids are already stored,
-inserts the new ones, records the batch's answer, keeps the agent's queue
-counters sent with it and marks the sensor seen.
-A concurrent twin of the same batch makes the insert fail on the unique
-alert_id; the transaction is then retried, and the retry sees the twin's rows.
-Does not own: HTTP (routes.py) or the row layout (rows.py).
+Owns: the one transaction that inserts the alerts not stored yet (the
+database skips known alert_ids: `ON CONFLICT DO NOTHING`, counted by
+rowcount), records the batch's answer, keeps the agent's queue counters sent
+with it and marks the sensor seen. The insert comes first so the transaction
+takes the write lock before it reads anything (SQLite cannot upgrade a read
+snapshot that a concurrent writer has moved past).
+A concurrent twin of the same batch_id can still collide on the `batches`
+primary key; the transaction is then retried, and the retry finds the twin's
+answer. Does not own: HTTP (routes.py) or the row layout (rows.py).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 from collector.ingest.rows import alert_row
 from collector.metrics import CollectorMetrics
 from collector.models import Sensor
-from collector.repo.alerts import existing_alert_ids, insert_alerts
+from collector.repo.alerts import insert_new_alerts
 from collector.repo.batches import batch_result, find_batch, record_batch
 from collector.repo.counters import record_counters
 from collector.repo.sensors import touch_sensor
@@ -63,13 +66,13 @@ def _store_once(session: Session, sensor: Sensor, batch: AlertBatch,
                 rows: list[dict[str, Any]], now: datetime) -> tuple[BatchResult, int]:
     """One attempt; returns the answer and how many alerts this request stored."""
     batch_id = batch.batch_id
-    if batch.counters is not None:
-        record_counters(session, sensor.sensor_id, batch.counters, now)
+    stored = insert_new_alerts(session, rows)
     known = find_batch(session, batch_id)
     if known is not None and known.sensor_id != sensor.sensor_id:
+        # Raising leaves the transaction uncommitted: the insert above is rolled back.
         raise IngestError(f"batch_id '{batch_id}' was already used by another sensor", 409)
-    new_rows = _new_rows(session, rows)
-    stored = insert_alerts(session, new_rows)
+    if batch.counters is not None:
+        record_counters(session, sensor.sensor_id, batch.counters, now)
     touch_sensor(session, sensor.sensor_id, now)
     if known is not None and stored == 0:
         session.commit()
@@ -83,15 +86,3 @@ def _store_once(session: Session, sensor: Sensor, batch: AlertBatch,
         record_batch(session, sensor.sensor_id, result, now)
     session.commit()
     return result, stored
-
-
-def _new_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows whose alert_id is neither stored nor repeated earlier in the same batch."""
-    seen = existing_alert_ids(session, [row["alert_id"] for row in rows])
-    fresh: list[dict[str, Any]] = []
-    for row in rows:
-        if row["alert_id"] not in seen:
-            seen.add(row["alert_id"])
-            fresh.append(row)
-    return fresh
-

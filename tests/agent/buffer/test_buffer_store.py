@@ -197,3 +197,21 @@ def test_writer_and_shipper_threads_lose_nothing(queue: AlertQueue) -> None:
     for th in threads:
         th.join(timeout=20)
     assert acked == [f"id-{i:04d}" for i in range(200)]
+
+
+def test_leased_text_is_the_compact_json_queued(queue: AlertQueue) -> None:
+    queue.append([rec(1, note="é")])
+    leased = queue.lease(1, 1_000_000)[0]
+    assert leased.text == '{"alert_id":"id-0001","event_type":"alert","n":1,"note":"é"}'
+    assert leased.size == len(leased.text.encode())
+
+
+def test_poisoned_row_that_is_not_json_is_shown_as_text(queue: AlertQueue,
+                                                        tmp_path: Path) -> None:
+    queue.append([rec(1)])
+    con = sqlite3.connect(tmp_path / "queue.db")
+    with con:
+        con.execute("UPDATE queue SET record = '{oops'")
+    con.close()
+    queue.move_to_poison([queue.lease(1, 1_000_000)[0].seq], "unreadable")
+    assert queue.poisoned()[0].record == {"text": "{oops"}

@@ -16,6 +16,7 @@ from typing import Any
 from agent.config import load_agent_config
 from agent.daemon import Agent
 from agent.service import Housekeeper
+from yamori.runtime import tune_gc
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -50,6 +51,7 @@ def run_agent(args: argparse.Namespace) -> int:
     stop = threading.Event()
     agent = Agent(config)
     keeper = Housekeeper(agent)
+    tune_gc()
 
     def on_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()

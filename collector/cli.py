@@ -67,6 +67,9 @@ def serve(config_path: Path | None, overrides: dict[str, Any] | None = None) -> 
     config = load_config(config_path, overrides or {})
     logging.getLogger("collector").setLevel(log_level_number(config))
     app = create_app(config)
+    from yamori.runtime import tune_gc
+
+    tune_gc()
     log.info("collector listening on %s:%d", config.listen, config.port)
     # log_config=None keeps the process's logging setup (yamori/logs.py).
     uvicorn.run(app, host=config.listen, port=config.port,

@@ -10,7 +10,8 @@ what the ids are used for, nor parse them back.
 
 from __future__ import annotations
 
-import secrets
+import os
+import random
 import threading
 import time
 import uuid
@@ -18,6 +19,12 @@ import uuid
 _COUNTER_BITS = 42  # 12 bits of rand_a + the top 30 bits of rand_b
 _COUNTER_MAX = (1 << _COUNTER_BITS) - 1
 _TAIL_BITS = 32  # the rest of rand_b: fresh randomness in every id
+
+# One generator per process, seeded from the OS: secrets.randbits makes a
+# getrandom() system call per id (6-10 % of a busy agent's CPU). Reseeded in
+# a forked child so parent and child never share a stream.
+_random = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
 _lock = threading.Lock()
 _last_ms = -1
@@ -30,14 +37,14 @@ def _next_stamp(now_ms: int) -> tuple[int, int]:
     if now_ms > _last_ms:
         _last_ms = now_ms
         # Top bit clear: leaves at least 2**41 increments before rollover.
-        _counter = secrets.randbits(_COUNTER_BITS - 1)
+        _counter = _random.getrandbits(_COUNTER_BITS - 1)
         return _last_ms, _counter
     # Same millisecond, or the clock stepped back: keep the last timestamp so
     # ids never go backwards (RFC 9562 §6.2, monotonicity over clock accuracy).
     _counter += 1
     if _counter > _COUNTER_MAX:
         _last_ms += 1
-        _counter = secrets.randbits(_COUNTER_BITS - 1)
+        _counter = _random.getrandbits(_COUNTER_BITS - 1)
     return _last_ms, _counter
 
 
@@ -57,4 +64,4 @@ def new_alert_id() -> str:
     """A fresh UUIDv7 as its canonical 36-character string; monotonic in this process."""
     with _lock:
         ms, counter = _next_stamp(time.time_ns() // 1_000_000)
-    return str(uuid7_from(ms, counter, secrets.randbits(_TAIL_BITS)))
+    return str(uuid7_from(ms, counter, _random.getrandbits(_TAIL_BITS)))

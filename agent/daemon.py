@@ -12,6 +12,7 @@ it does not decode, detect, store or speak HTTP itself.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import logging
 import threading
@@ -131,12 +132,19 @@ class Agent:
         self.group = GroupCommitter(self.queue, max_records=config.queue.commit_max_records,
                                     max_delay=config.queue.commit_max_delay,
                                     on_commit=lambda _n: self.shipper.notify())
-        self.enrich = Enricher(config.sensor.sensor_id, config.sensor.tenant)
+        self._enricher = Enricher(config.sensor.sensor_id, config.sensor.tenant)
+        self.alerts_by_severity: collections.Counter[int] = collections.Counter()
+        self.rules_loaded = 0
         # Called once capture runs (systemd READY=1); the capture loop stamps
         # loop_beat so a watchdog can tell a stuck loop from an idle link.
         self.on_ready: Callable[[str], None] | None = None
         self.loop_beat = time.monotonic()
         self.rules_version: str | None = rules_version(rule_files(config))
+
+    def enrich(self, record: dict[str, Any]) -> dict[str, Any]:
+        """yamori's fields on an alert, and the per-severity count of what was raised."""
+        self.alerts_by_severity[int(record.get("alert", {}).get("severity", 0))] += 1
+        return self._enricher(record)
 
     def loop_age(self) -> float:
         """Seconds since the capture loop last ran."""
@@ -167,6 +175,8 @@ class Agent:
             health: dict[str, Any] = {
                 "decoder.pkts": s.packets, "decoder.bytes": s.bytes,
                 "decoder.invalid": s.decode_errors, "detect.alert": s.alerts,
+                "detect.seconds": s.detect_seconds,
+                "detect.seconds_per_packet": s.detect_seconds / s.packets if s.packets else 0.0,
                 "degraded": False, "reasons": []}
             capture_stats = getattr(self.engine, "capture_stats", None)
             if capture_stats is not None:
@@ -182,6 +192,14 @@ class Agent:
 
     def reload_rules(self) -> dict[str, Any]:
         """Reload the configured ruleset without a restart; the outcome."""
+        outcome = self._reload_rules()
+        if outcome.get("ok"):
+            self.rules_version = rules_version(rule_files(self.config))
+            if isinstance(outcome.get("rules_loaded"), int):
+                self.rules_loaded = outcome["rules_loaded"]
+        return outcome
+
+    def _reload_rules(self) -> dict[str, Any]:
         if self.live is not None:
             result = self.live.reload(current_ruleset(self.config))
             self.health.reload = {"reload.ok": result.ok, "reload.duration": result.duration,
@@ -232,6 +250,7 @@ class Agent:
             report = self.engine.load_rules(rule_files(self.config))
             skipped, loaded = report.skipped, report.loaded
         summary.rules_loaded, summary.rules_skipped = loaded, len(skipped)
+        self.rules_loaded = loaded
         self.rules_version = rules_version(rule_files(self.config))
         for error in skipped:
             log.debug("%s", error.skip_line())
@@ -250,10 +269,14 @@ class Agent:
             return stop.is_set()
 
         self._ready(f"engine {self.choice.engine} capturing from {cap.interface or cap.pcap}")
+        # A pcap run remembers its alert ids (the demo checks them); a live
+        # capture must not: that list would grow for as long as the box runs.
+        keep_ids = cap.pcap is not None
         for record in self.engine.run(source, should_stop=should_stop):
             self.enrich(record)
             self.group.add(record)
-            summary.alert_ids.append(record["alert_id"])
+            if keep_ids:
+                summary.alert_ids.append(record["alert_id"])
 
     def _capture_live(self, stop: threading.Event, summary: RunSummary) -> None:
         assert self.live is not None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,13 @@ def metric_name(key: str) -> str:
 
 class EngineCollector(Collector):
     def __init__(self, health: Callable[[], dict[str, Any]],
-                 info: Callable[[], dict[str, Any]]) -> None:
+                 info: Callable[[], dict[str, Any]],
+                 severities: Callable[[], dict[int, int]] | None = None,
+                 rules: Callable[[], tuple[int, str | None]] | None = None) -> None:
         self.health = health
         self.info = info
+        self.severities = severities
+        self.rules = rules
 
     def collect(self) -> Iterator[Metric]:
         try:
@@ -51,10 +55,30 @@ class EngineCollector(Collector):
                                    labels=sorted(labels))
         family.add_metric([labels[k] for k in sorted(labels)], 1)
         yield family
+        yield from self._alerts_and_rules()
+
+    def _alerts_and_rules(self) -> Iterator[Metric]:
+        if self.severities is not None:
+            alerts = CounterMetricFamily("yamori_agent_alerts", "Alerts raised, by severity.",
+                                         labels=["severity"])
+            for severity, count in sorted(self.severities().items()):
+                alerts.add_metric([str(severity)], count)
+            yield alerts
+        if self.rules is not None:
+            loaded, version = self.rules()
+            yield GaugeMetricFamily("yamori_agent_rules_loaded", "Rules the engine loaded.",
+                                    value=loaded)
+            info = GaugeMetricFamily("yamori_agent_rules_info",
+                                     "The ruleset the engine runs (value 1).", labels=["version"])
+            info.add_metric([version or ""], 1)
+            yield info
 
 
 def register_engine_metrics(registry: CollectorRegistry, health: Callable[[], dict[str, Any]],
-                            info: Callable[[], dict[str, Any]]) -> EngineCollector:
-    collector = EngineCollector(health, info)
+                            info: Callable[[], dict[str, Any]],
+                            severities: Callable[[], dict[int, int]] | None = None,
+                            rules: Callable[[], tuple[int, str | None]] | None = None,
+                            ) -> EngineCollector:
+    collector = EngineCollector(health, info, severities, rules)
     registry.register(collector)
     return collector

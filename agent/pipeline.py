@@ -10,6 +10,7 @@ time, so a replayed capture behaves as it did live.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -63,7 +64,10 @@ class Pipeline:
             if self.flows.update(pkt) is not None:
                 self.counters.flow.sent += 1
             self._expire(pkt.ts)
-            for alert in self.detect.inspect(pkt):
+            began = time.perf_counter()
+            alerts = self.detect.inspect(pkt)
+            self.stats.detect_seconds += time.perf_counter() - began
+            for alert in alerts:
                 self.stats.alerts += 1
                 self.counters.detect.sent += 1
                 yield alert_to_eve(alert)

@@ -68,7 +68,10 @@ class Housekeeper:
         if cfg.enabled:
             registry = CollectorRegistry()
             register_queue_metrics(registry, self.agent.queue, self.agent.shipper)
-            register_engine_metrics(registry, self.agent.engine_health, self.agent.engine_info)
+            agent = self.agent
+            register_engine_metrics(registry, agent.engine_health, agent.engine_info,
+                                    severities=lambda: dict(agent.alerts_by_severity),
+                                    rules=lambda: (agent.rules_loaded, agent.rules_version))
             register_system_metrics(registry, self.agent.config.sensor.data_dir)
             try:
                 self.metrics = start_metrics_server(registry, cfg.listen, cfg.port)

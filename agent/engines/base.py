@@ -57,6 +57,7 @@ class EngineStats:
     decode_errors: int = 0
     flows: int = 0
     alerts: int = 0
+    detect_seconds: float = 0.0  # time spent in rule inspection, for cost per packet
 
 
 class Engine(Protocol):

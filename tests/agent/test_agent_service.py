@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
@@ -99,6 +98,9 @@ port = {metrics_port}
             assert "yamori_agent_engine_info" in scrape
             assert "yamori_agent_engine_decoder_pkts" in scrape
             assert "process_resident_memory_bytes" in scrape
+            assert "yamori_agent_rules_loaded 5.0" in scrape  # rules/local/yamori.rules
+            assert 'yamori_agent_rules_info{version="sha256:' in scrape
+            assert "yamori_agent_engine_detect_seconds_per_packet" in scrape
             assert "yamori_agent_data_dir_free_bytes" in scrape
             proc.send_signal(signal.SIGHUP)  # rule reload, capture goes on
             time.sleep(2)

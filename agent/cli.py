@@ -50,7 +50,8 @@ def run_agent(args: argparse.Namespace) -> int:
     config = load_agent_config(args.config, _overrides(args))
     stop = threading.Event()
     agent = Agent(config)
-    keeper = Housekeeper(agent)
+    keeper = Housekeeper(agent, reload_config=lambda: load_agent_config(args.config,
+                                                                        _overrides(args)))
     tune_gc()
 
     def on_stop(signum: int, frame: FrameType | None) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from agent.config import AgentConfig
 from agent.daemon import Agent
 from agent.engine_metrics import register_engine_metrics
 from agent.metrics import MetricsServer, register_queue_metrics, start_metrics_server
@@ -24,6 +25,7 @@ from agent.sdnotify import Notifier, watchdog_interval
 from agent.system_metrics import register_system_metrics
 from uplink.heartbeat import HeartbeatSender, HostSampler, engine_fields
 from uplink.shipper import counters_snapshot
+from yamori.errors import YamoriError
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +49,30 @@ def heartbeat_collect(agent: Agent) -> Callable[[], dict[str, Any]]:
     return collect
 
 
+# What a SIGHUP applies without a restart: which rules the engine loads.
+LIVE_ENGINE_KEYS = ("rules", "ruleset_dir", "classification")
+
+
+def apply_live_config(running: AgentConfig, new: AgentConfig) -> list[str]:
+    """Copy the live-reloadable keys of `new` into `running`; name the other changed keys."""
+    for key in LIVE_ENGINE_KEYS:
+        setattr(running.engine, key, getattr(new.engine, key))
+    old_dump, new_dump = running.model_dump(), new.model_dump()
+    changed = []
+    for section, values in new_dump.items():
+        for key, value in values.items():
+            if old_dump[section].get(key) != value:
+                changed.append(f"{section}.{key}")
+    return changed
+
+
 class Housekeeper:
-    def __init__(self, agent: Agent, notifier: Notifier | None = None) -> None:
+    def __init__(self, agent: Agent, notifier: Notifier | None = None,
+                 reload_config: Callable[[], AgentConfig] | None = None) -> None:
         self.agent = agent
         self.notifier = notifier or Notifier()
         self.reload_requested = threading.Event()
+        self.reload_config = reload_config
         self.ready = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="housekeeper", daemon=True)
@@ -124,6 +145,15 @@ class Housekeeper:
                 self.notifier.status(self.status_line())
 
     def _reload(self) -> None:
+        """SIGHUP: re-read the config file, apply the rule selection, reload rules."""
+        if self.reload_config is not None:
+            try:
+                new = self.reload_config()
+            except YamoriError as exc:
+                log.error("config reload refused, the running config stays: %s", exc)
+                return
+            for key in apply_live_config(self.agent.config, new):
+                log.warning("config key %s changed: it takes effect at the next restart", key)
         try:
             result = self.agent.reload_rules()
         except Exception:  # a bad ruleset must never stop monitoring

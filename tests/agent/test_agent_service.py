@@ -102,8 +102,18 @@ port = {metrics_port}
             assert 'yamori_agent_rules_info{version="sha256:' in scrape
             assert "yamori_agent_engine_detect_seconds_per_packet" in scrape
             assert "yamori_agent_data_dir_free_bytes" in scrape
-            proc.send_signal(signal.SIGHUP)  # rule reload, capture goes on
-            time.sleep(2)
+            # SIGHUP: the config file now selects another rule file; capture goes on.
+            extra = tmp_path / "extra.rules"
+            extra.write_text('alert udp any any -> any 9999 (msg:"tick"; content:"tick"; '
+                             'sid:9200001; rev:1;)\n')
+            config.write_text(config.read_text().replace(
+                'engine = "builtin"', f'engine = "builtin"\nrules = ["{extra}"]'))
+            proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 15
+            while "yamori_agent_rules_loaded 1.0" not in scrape and time.monotonic() < deadline:
+                time.sleep(0.3)
+                scrape = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+            assert "yamori_agent_rules_loaded 1.0" in scrape
             assert proc.poll() is None
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0

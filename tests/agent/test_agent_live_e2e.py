@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,26 +33,6 @@ pytestmark = pytest.mark.skipif(
 
 CAPS = "+net_raw,+net_admin"
 NOBODY = 65534
-
-
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
-@pytest.fixture
-def veth() -> Iterator[tuple[str, str, str]]:
-    tag = f"{os.getpid() % 100000}"
-    ns, outer, inner = f"ymr-e2e{tag}", f"ymre{tag}", f"ymrf{tag}"
-    ip("netns", "add", ns)
-    try:
-        ip("link", "add", outer, "type", "veth", "peer", "name", inner)
-        ip("link", "set", inner, "netns", ns)
-        ip("link", "set", outer, "up")
-        ip("-n", ns, "link", "set", inner, "up")
-        yield ns, outer, inner
-    finally:
-        subprocess.run(["ip", "link", "del", outer], capture_output=True)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def privileges() -> list[str]:

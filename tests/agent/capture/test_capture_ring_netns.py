@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,27 +23,6 @@ pytestmark = pytest.mark.skipif(
     reason="live capture test needs root and iproute2 (ip netns, veth)")
 
 MARKER = b"yamori-ring-marker"
-
-
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
-@pytest.fixture
-def veth() -> Iterator[tuple[str, str, str]]:
-    """(netns, capture-side interface, namespace-side interface)."""
-    tag = f"{os.getpid() % 100000}"
-    ns, outer, inner = f"ymr-rg{tag}", f"ymrgc{tag}", f"ymrgn{tag}"
-    ip("netns", "add", ns)
-    try:
-        ip("link", "add", outer, "type", "veth", "peer", "name", inner)
-        ip("link", "set", inner, "netns", ns)
-        ip("link", "set", outer, "up")
-        ip("-n", ns, "link", "set", inner, "up")
-        yield ns, outer, inner
-    finally:
-        subprocess.run(["ip", "link", "del", outer], capture_output=True)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def inject(ns: str, iface: str, frames: str, count: int) -> None:

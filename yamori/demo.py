@@ -1,11 +1,16 @@
 """`yamori demo`: the whole path on one machine, loopback only, no root.
 
 Starts a collector on 127.0.0.1, enrolls a sensor, writes the demo attack
-capture (demo_capture.py), runs the agent with the builtin engine and the
-rules shipped in rules/ over it, and shows what the collector holds. With
-`--once` it checks that every alert the engine raised reached the collector
-exactly once and that every expected attack was detected, and exits.
-This module orchestrates; the work is done by the real agent and collector.
+capture (demo_capture.py), runs the agent over it and shows what the
+collector holds. With `--once` it checks that every alert the engine raised
+reached the collector exactly once and that every expected attack was raised
+exactly as often as that engine must raise it, and exits.
+
+`--engine builtin` (the default: no root, no Suricata) runs yamori's own
+engine on the rules shipped in rules/local; `--engine suricata` runs the real
+Suricata on the same capture with the ET Open ruleset from ../shared (when
+present) plus rules/local. This module orchestrates; the work is done by the
+real agent, engine and collector.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import requests
 import uvicorn
 
+import rules
 from agent.config import load_agent_config
 from agent.daemon import Agent, RunSummary
 from collector.config import CollectorConfig, load_config
@@ -37,6 +43,18 @@ from yamori.errors import YamoriError
 SENSOR_ID = "tanaka-kogyo-pi-1"
 TENANT = "tanaka-kogyo"
 DRAIN_TIMEOUT = 60.0
+ENGINES = ("builtin", "suricata")
+ET_OPEN_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "et-open"
+
+# How often an engine raises each expected alert on the demo capture, where it
+# is not once. Suricata 7 inspects a TCP rule whose first content is anchored
+# (depth/offset) both on the packet payload when the packet arrives and on the
+# reassembled stream once the data is ACKed, and alerts on each: sid 1000004
+# (`content:"|16 03|"; depth:2`) and 1000005 (`content:"GET "; depth:4`) fire
+# twice per session with Suricata 7.0.10 (app_proto absent, then tls/http),
+# while the unanchored sqlmap rule 1000002 fires once (stream only). The
+# builtin engine inspects each packet once.
+_REPEATS: dict[str, dict[int, int]] = {"builtin": {}, "suricata": {1000004: 2, 1000005: 2}}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,6 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="check delivery, print the summary, exit 0 only if all arrived once")
     p.add_argument("--port", type=int, default=8080, help="collector port (0 = any free port)")
     p.add_argument("--workdir", type=Path, help="keep the demo's files here (default: a temp dir)")
+    p.add_argument("--engine", choices=ENGINES, default="builtin",
+                   help="builtin (default, no Suricata needed) or suricata (real Suricata, "
+                        "ET Open from ../shared when present, plus rules/local)")
     p.set_defaults(func=run_demo)
 
 
@@ -93,11 +114,31 @@ def start_collector(workdir: Path, port: int) -> tuple[CollectorThread, str]:
     return collector, token
 
 
-def run_agent(workdir: Path, pcap: Path, url: str, token: str) -> RunSummary:
+def et_open_rules() -> Path | None:
+    """The newest ET Open suricata.rules under ../shared, if there is one."""
+    found = sorted(ET_OPEN_DIR.glob("*/suricata.rules"))
+    return found[-1] if found else None
+
+
+def demo_rule_files(engine: str) -> list[Path]:
+    """rules/local for the builtin engine; ET Open (when present) plus rules/local for Suricata."""
+    shipped = rules.shipped_rule_files()
+    et = et_open_rules() if engine == "suricata" else None
+    return [et, *shipped] if et is not None else shipped
+
+
+def expected_counts(expected: tuple[ExpectedAlert, ...], engine: str) -> dict[ExpectedAlert, int]:
+    """How many times `engine` must raise each expected alert (exactly)."""
+    repeats = _REPEATS[engine]
+    return {want: repeats.get(want.sid, 1) for want in expected}
+
+
+def run_agent(workdir: Path, pcap: Path, url: str, token: str,
+              engine: str = "builtin") -> RunSummary:
     config = load_agent_config(None, {
         "sensor": {"sensor_id": SENSOR_ID, "data_dir": str(workdir / "agent")},
         "capture": {"pcap": str(pcap)},
-        "engine": {"engine": "builtin"},
+        "engine": {"engine": engine, "rules": [str(p) for p in demo_rule_files(engine)]},
         "uplink": {"url": url, "token": token},
     }, environ={})
     agent = Agent(config)
@@ -129,8 +170,9 @@ class Verdict:
 
 
 def verify(raised: list[str], stored: list[dict[str, Any]],
-           expected: tuple[ExpectedAlert, ...]) -> Verdict:
-    """Exactly-once delivery of what the engine raised, and every expected attack seen."""
+           expected: tuple[ExpectedAlert, ...], engine: str = "builtin") -> Verdict:
+    """Exactly-once delivery of what the engine raised, and every expected attack seen
+    exactly as often as `engine` raises it (expected_counts)."""
     problems: list[str] = []
     stored_ids = collections.Counter(a["alert_id"] for a in stored)
     for alert_id in set(raised) - set(stored_ids):
@@ -143,18 +185,19 @@ def verify(raised: list[str], stored: list[dict[str, Any]],
     seen = collections.Counter(
         ExpectedAlert(a["alert"]["signature_id"], a["src_ip"], a.get("src_port", 0),
                       a["dest_ip"], a.get("dest_port", 0), a["proto"]) for a in stored)
-    for want in expected:
-        if seen[want] != 1:
+    for want, times in expected_counts(expected, engine).items():
+        if seen[want] != times:
             problems.append(f"expected sid:{want.sid} {want.src_ip}:{want.src_port} -> "
                             f"{want.dest_ip}:{want.dest_port} {want.proto} "
-                            f"stored {seen[want]} times, want exactly 1")
+                            f"stored {seen[want]} times, want exactly {times}")
     return Verdict(not problems, problems)
 
 
-def summary_text(stored: list[dict[str, Any]], summary: RunSummary) -> str:
+def summary_text(stored: list[dict[str, Any]], summary: RunSummary,
+                 engine: str = "builtin") -> str:
     by_sig = collections.Counter((a["alert"]["signature_id"], a["alert"]["signature"],
                                   a["alert"]["severity"]) for a in stored)
-    lines = [f"engine: {summary.packets} packets, {summary.rules_loaded} rules loaded, "
+    lines = [f"engine {engine}: {summary.packets} packets, {summary.rules_loaded} rules loaded, "
              f"{summary.rules_skipped} skipped, {len(summary.alert_ids)} alerts raised",
              f"collector holds {len(stored)} alerts from sensor {SENSOR_ID} (tenant {TENANT}):"]
     for (sid, signature, severity), n in sorted(by_sig.items()):
@@ -169,11 +212,11 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         pcap = workdir / "demo-attacks.pcap"
         expected = write_demo_capture(pcap)
-        summary = run_agent(workdir, pcap, collector.url, token)
+        summary = run_agent(workdir, pcap, collector.url, token, args.engine)
         stored = fetch_alerts(collector.url)
-        verdict = verify(summary.alert_ids, stored, expected)
+        verdict = verify(summary.alert_ids, stored, expected, args.engine)
         out = sys.stdout
-        out.write(summary_text(stored, summary) + "\n")
+        out.write(summary_text(stored, summary, args.engine) + "\n")
         for problem in verdict.problems:
             out.write(f"PROBLEM: {problem}\n")
         out.write("demo: OK, every alert reached the collector exactly once\n" if verdict.ok

@@ -74,6 +74,11 @@ class AfPacketOptions:
     use_mmap: bool = True
     tpacket_v3: bool = True
     bpf: str | None = None
+    # Suricata's own defaults when None (ring-size 2048 frames per thread,
+    # block-size 32768 with tpacket-v3); small values make a ring overflow
+    # on purpose in the drop-counter tests.
+    ring_size: int | None = None
+    block_size: int | None = None
 
 
 @dataclass(slots=True)
@@ -191,6 +196,10 @@ def _af_packet(opts: AfPacketOptions) -> list[dict[str, Any]]:
         "use-mmap": _yn(opts.use_mmap), "tpacket-v3": _yn(opts.tpacket_v3)}
     if opts.bpf:
         entry["bpf-filter"] = opts.bpf
+    if opts.ring_size is not None:
+        entry["ring-size"] = str(opts.ring_size)
+    if opts.block_size is not None:
+        entry["block-size"] = str(opts.block_size)
     return [entry, {"interface": "default"}]
 
 

@@ -117,6 +117,10 @@ class SuricataControl:
     def failed_rules(self) -> Any:
         return self.command("ruleset-failed-rules")
 
+    def dump_counters(self) -> Any:
+        """Every stats counter now, as a tree ({"capture": {"kernel_drops": …}, …})."""
+        return self.command("dump-counters")
+
     def iface_stat(self, iface: str) -> Any:
         return self.command("iface-stat", {"iface": iface})
 

@@ -1,11 +1,13 @@
 """SuricataEngine: the Engine protocol on top of a real Suricata.
 
-load_rules() writes the suricata.yaml for the given rule files and test-loads
-it (`suricata -T`), mapping every rule Suricata rejects to a RuleParseError.
-run() replays a pcap (`suricata -r`, then the alerts of eve.json in order) or
-captures live on an interface (`--af-packet=IFACE` under a Supervisor,
-following eve.json until should_stop()). Rule reload on a running Suricata
-and bookmark persistence belong to the agent, not here.
+load_rules() writes the suricata.yaml for the given rule files and starts the
+pcap run itself on a named pipe (primed.py): Suricata loads the rules once,
+and every rule it rejects becomes a RuleParseError before any packet is read.
+run() then feeds a pcap to that waiting Suricata and yields the alerts of
+eve.json in order; for a live interface it delegates to LiveSuricata (live.py,
+the one live implementation: validated ruleset, supervision, eve rotation).
+Rule reload on a running Suricata and bookmark persistence belong to the
+agent (live.py, feed.py), not here.
 """
 
 from __future__ import annotations
@@ -18,21 +20,23 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from agent.engines.base import EngineSettings, EngineStats, EveRecord, RuleLoadReport, SourceSpec
 from agent.engines.suricata import replay
+from agent.engines.suricata import ruleset as rs
 from agent.engines.suricata.config import (
     EVE_FILENAME,
     STOCK_CONFIG,
-    AfPacketOptions,
     Memcaps,
     SuricataOptions,
     write_config,
 )
 from agent.engines.suricata.discover import usable
-from agent.engines.suricata.eve import EveFollower
-from agent.engines.suricata.process import Backoff, Supervisor
+from agent.engines.suricata.eve import Bookmark, EveFollower
+from agent.engines.suricata.live import LiveOptions, LiveSuricata
+from agent.engines.suricata.primed import PIPE_NAME, PrimedRun
+from agent.engines.suricata.process import Backoff
+from agent.engines.suricata.rulelog import RuleLoadLog
 from yamori.errors import CaptureError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -50,7 +54,7 @@ class SuricataEngineOptions:
     base_config: Path = STOCK_CONFIG
     overlay_config: Path | None = None
     memcaps: Memcaps | None = field(default_factory=Memcaps)
-    unix_socket: Path | None = None  # live mode only
+    unix_socket: Path | None = None  # unused: live mode's socket is LiveSuricata's
     backoff: Backoff = field(default_factory=Backoff)
     pcap_timeout: float = 3600.0
 
@@ -67,46 +71,56 @@ class SuricataEngine:
             raise ConfigError("engine", "no usable suricata (>= 7.0) found")
         self.binary = info.path
         self.stats = EngineStats()
-        self.supervisor: Supervisor | None = None
+        self.live: LiveSuricata | None = None
         self._rule_files: list[Path] = []
+        # At most one Suricata waiting on its pipe; a list so the finalizer shares it.
+        self._primed: list[PrimedRun] = []
         self._own_workdir = self.options.workdir is None
         self.workdir = self.options.workdir or Path(tempfile.mkdtemp(prefix="yamori-suricata-"))
-        # A temporary workdir goes with the engine, even if close() is never called.
-        self._cleanup = (weakref.finalize(self, shutil.rmtree, self.workdir, True)
-                         if self._own_workdir else None)
+        # A waiting Suricata and a temporary workdir go with the engine, even
+        # when close() is never called (replay --strict returns before run()).
+        self._cleanup = weakref.finalize(self, _cleanup, self._primed, self.workdir,
+                                         self._own_workdir)
 
     def close(self) -> None:
-        """Remove the temporary work directory, if this engine made it."""
-        if self._cleanup is not None:
-            self._cleanup()
+        """Stop a Suricata still waiting for a pcap; remove a temporary workdir."""
+        self._cleanup()
 
-    def _suricata_options(self, log_dir: Path, af_packet: AfPacketOptions | None = None,
-                          unix_socket: Path | None = None) -> SuricataOptions:
-        return SuricataOptions(
+    def _write(self, name: str) -> tuple[Path, Path]:
+        log_dir = self.workdir / name
+        options = SuricataOptions(
             log_dir=log_dir, rule_files=list(self._rule_files),
             base_config=self.options.base_config, overlay_config=self.options.overlay_config,
-            memcaps=self.options.memcaps, af_packet=af_packet, unix_socket=unix_socket)
-
-    def _write(self, name: str, **kw: Any) -> tuple[Path, Path]:
-        log_dir = self.workdir / name
-        config = write_config(self.settings, self._suricata_options(log_dir, **kw),
-                              self.workdir / f"{name}-{CONFIG_NAME}")
+            memcaps=self.options.memcaps)
+        config = write_config(self.settings, options, self.workdir / f"{name}-{CONFIG_NAME}")
         return config, log_dir
 
     def load_rules(self, rule_files: Sequence[Path]) -> RuleLoadReport:
-        """Test-load the rules with Suricata; every rule it rejects is reported."""
+        """Start the pcap run on its pipe; every rule Suricata rejects is reported."""
         missing = [f for f in rule_files if not Path(f).is_file()]
         if missing:
             raise ConfigError("rules", f"no such rule file: {missing[0]}")
         self._rule_files = [Path(f).resolve() for f in rule_files]
-        config, log_dir = self._write("load")
-        result = replay.test_load(self.binary, config, log_dir, self.settings)
-        loaded = result.loaded if result.loaded is not None else -1
-        if result.loaded is None:
-            # Suricata stops before its summary when a rule fails under -T:
-            # the run itself will load the rest, so count what it will load.
+        result = self._prime()
+        loaded = result.loaded
+        if loaded is None:
             loaded = max(0, _count_rules(self._rule_files) - len(result.failed))
         return RuleLoadReport(loaded=loaded, skipped=list(result.failed))
+
+    def _prime(self) -> RuleLoadLog:
+        self._drop_primed()
+        config, log_dir = self._write("replay")
+        eve = log_dir / EVE_FILENAME
+        eve.unlink(missing_ok=True)  # eve-log appends: a previous run's alerts must not come back
+        pipe = self.workdir / PIPE_NAME
+        command = replay.pcap_command(self.binary, config, pipe, log_dir, self.settings)
+        primed = PrimedRun(command, pipe, config, log_dir / "suricata.stdout")
+        self._primed.append(primed)
+        return primed.start()
+
+    def _drop_primed(self) -> None:
+        while self._primed:
+            self._primed.pop().kill()
 
     def run(self, source: SourceSpec,
             should_stop: Callable[[], bool] | None = None) -> Iterator[EveRecord]:
@@ -117,51 +131,63 @@ class SuricataEngine:
         raise CaptureError("no capture source: set a pcap file or an interface")
 
     def _run_pcap(self, pcap: Path) -> Iterator[EveRecord]:
-        config, log_dir = self._write("replay")
-        result = replay.run_pcap(self.binary, config, pcap, log_dir, self.settings,
-                                 timeout=self.options.pcap_timeout)
-        for record in replay.eve_records(result.eve_path):
+        if not pcap.is_file():
+            raise CaptureError(f"cannot open pcap {pcap}: no such file")
+        if not self._primed:
+            self._prime()  # run() without load_rules(), or a second run()
+        primed = self._primed.pop()
+        try:
+            primed.feed(pcap, self.options.pcap_timeout)
+        finally:
+            primed.kill()
+        for record in replay.eve_records(self.workdir / "replay" / EVE_FILENAME):
             if record.get("event_type") == "alert":
                 self.stats.alerts += 1
                 yield record
             elif record.get("event_type") == "stats":
                 update_stats(self.stats, record)
 
-    def live_command(self, config: Path, log_dir: Path, interface: str) -> list[str]:
-        """The command line of a live Suricata on `interface`."""
-        return [str(self.binary), *replay.common_args(config, log_dir, self.settings),
-                f"--af-packet={interface}"]
-
     def _run_live(self, source: SourceSpec,
                   should_stop: Callable[[], bool]) -> Iterator[EveRecord]:
+        """Live capture through LiveSuricata, yielding alerts until should_stop()."""
         assert source.interface is not None
-        afp = AfPacketOptions(interface=source.interface, bpf=source.bpf)
-        config, log_dir = self._write("live", af_packet=afp, unix_socket=self.options.unix_socket)
-        eve = log_dir / EVE_FILENAME
-        if eve.exists():
-            eve.unlink()
-        self.supervisor = Supervisor(self.live_command(config, log_dir, source.interface),
-                                     backoff=self.options.backoff, ready=eve.exists,
-                                     log_file=log_dir / "suricata.stdout")
-        self.supervisor.start()
+        self._drop_primed()
+        live = LiveSuricata(self.settings, LiveOptions(
+            workdir=self.workdir / "live", interface=source.interface, binary=self.binary,
+            base_config=self.options.base_config, bpf=source.bpf,
+            memcaps=self.options.memcaps, backoff=self.options.backoff))
+        live.prepare(rs.from_files(self._rule_files, self.settings.classification_file))
+        live.eve.unlink(missing_ok=True)  # this engine keeps no bookmark: start afresh
+        live.eve_rotated.unlink(missing_ok=True)
+        self.live = live
+        live.start()
+        follower = EveFollower(live.eve, rotated=[live.eve_rotated])
         try:
-            yield from self._follow(EveFollower(eve), should_stop)
+            yield from self._follow(live, follower, should_stop)
         finally:
-            self.supervisor.stop()
-
-    def _follow(self, follower: EveFollower,
-                should_stop: Callable[[], bool]) -> Iterator[EveRecord]:
-        try:
-            while not should_stop():
-                for record, _bookmark in follower.poll():
-                    if record.get("event_type") == "alert":
-                        self.stats.alerts += 1
-                        yield record
-                    elif record.get("event_type") == "stats":
-                        update_stats(self.stats, record)
-                time.sleep(_POLL_INTERVAL)
-        finally:
+            live.stop()
             follower.close()
+
+    def _follow(self, live: LiveSuricata, follower: EveFollower,
+                should_stop: Callable[[], bool]) -> Iterator[EveRecord]:
+        last: Bookmark | None = None
+        while not should_stop():
+            for record, bookmark in follower.poll():
+                last = bookmark
+                if record.get("event_type") == "alert":
+                    self.stats.alerts += 1
+                    yield record
+                elif record.get("event_type") == "stats":
+                    update_stats(self.stats, record)
+            live.maybe_rotate(last)  # a yielded record is a consumed one
+            time.sleep(_POLL_INTERVAL)
+
+
+def _cleanup(primed: list[PrimedRun], workdir: Path, remove: bool) -> None:
+    while primed:
+        primed.pop().kill()
+    if remove:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def update_stats(stats: EngineStats, record: EveRecord) -> None:

@@ -65,6 +65,9 @@ class LiveOptions:
     eve_max_bytes: int = 64 * 1024 * 1024
     backoff: Backoff = field(default_factory=Backoff)
     cluster_id: int = 99
+    ring_size: int | None = None  # af-packet ring/block sizes; None: Suricata's defaults
+    block_size: int | None = None
+    tpacket_v3: bool = True
 
 
 @dataclass(slots=True)
@@ -107,7 +110,8 @@ class LiveSuricata:
         staged = rs.paths(rules_dir)
         o = self.options
         afp = AfPacketOptions(interface=o.interface, cluster_id=o.cluster_id,
-                              threads=o.threads, bpf=o.bpf)
+                              threads=o.threads, bpf=o.bpf, ring_size=o.ring_size,
+                              block_size=o.block_size, tpacket_v3=o.tpacket_v3)
         return SuricataOptions(
             log_dir=log_dir, rule_files=list(staged.rule_files), base_config=o.base_config,
             reference_config=staged.reference, threshold_file=staged.threshold,

@@ -144,3 +144,11 @@ def test_validate_raises_with_suricata_error_lines(tmp_path: Path) -> None:
     Path(opts.rule_files[0]).write_text("alert tcp any any -> any any (foobar:1; sid:7;)\n")
     with pytest.raises(ConfigError, match="unknown rule keyword 'foobar'"):
         validate(write_config(EngineSettings(), opts, tmp_path / "y.yaml"))
+
+
+def test_af_packet_ring_options_only_when_set(tmp_path: Path) -> None:
+    plain = build_config(EngineSettings(), _options(tmp_path, af_packet=AfPacketOptions("eth1")))
+    assert "ring-size" not in plain["af-packet"][0] and "block-size" not in plain["af-packet"][0]
+    tiny = AfPacketOptions("eth1", ring_size=64, block_size=4096, tpacket_v3=False)
+    entry = build_config(EngineSettings(), _options(tmp_path, af_packet=tiny))["af-packet"][0]
+    assert (entry["ring-size"], entry["block-size"], entry["tpacket-v3"]) == ("64", "4096", "no")

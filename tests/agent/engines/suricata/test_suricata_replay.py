@@ -109,3 +109,38 @@ def test_engine_reports_stats_and_vars(tmp_path: Path) -> None:
     alerts = list(engine.run(SourceSpec(pcap=PCAPS / CASES[0])))
     assert report.loaded == 1 and report.skipped == []
     assert alerts and engine.stats.packets > 0 and engine.stats.alerts == len(alerts)
+
+
+@needs_data
+def test_strict_writes_no_eve_when_a_rule_fails(tmp_path: Path) -> None:
+    eve = tmp_path / "o.json"
+    argv = ["replay", "--engine", "suricata", "--strict", "--pcap", str(PCAPS / CASES[0]),
+            "--rules", str(_bad_rules(tmp_path)), "--eve", str(eve)]
+    assert main(argv) == 3
+    assert not eve.exists()
+
+
+@needs_data
+def test_rules_are_loaded_once_per_replay(tmp_path: Path) -> None:
+    from agent.engines.suricata.engine import SuricataEngine, SuricataEngineOptions
+
+    rules = _subset(set(_expected(CASES[0], "default")), tmp_path / "subset.rules")
+    engine = SuricataEngine(EngineSettings(), SuricataEngineOptions(workdir=tmp_path / "work"))
+    report = engine.load_rules([rules])
+    alerts = list(engine.run(SourceSpec(pcap=PCAPS / CASES[0])))
+    log = (tmp_path / "work" / "replay" / "suricata.log").read_text()
+    assert log.count("rules successfully loaded") == 1
+    assert report.loaded == len(rules.read_text().splitlines()) and alerts
+
+
+def test_a_broken_config_is_a_config_error(tmp_path: Path) -> None:
+    from agent.engines.suricata.engine import SuricataEngine, SuricataEngineOptions
+    from yamori.errors import ConfigError
+
+    rules = tmp_path / "ok.rules"
+    rules.write_text('alert icmp any any -> any any (msg:"x"; sid:1;)\n')
+    broken = EngineSettings(extra={"stream.memcap": "not-a-size"})
+    engine = SuricataEngine(broken, SuricataEngineOptions(workdir=tmp_path / "work"))
+    with pytest.raises(ConfigError):
+        engine.load_rules([rules])
+    engine.close()

@@ -300,3 +300,6 @@ class Agent:
     def close(self) -> None:
         self.group.close()
         self.queue.close()
+        close_engine = getattr(self.engine, "close", None)
+        if close_engine is not None:
+            close_engine()  # e.g. a Suricata still waiting for its input

@@ -175,7 +175,7 @@ class Agent:
             health: dict[str, Any] = {
                 "decoder.pkts": s.packets, "decoder.bytes": s.bytes,
                 "decoder.invalid": s.decode_errors, "detect.alert": s.alerts,
-                "detect.seconds": s.detect_seconds,
+                "flow.active": s.flows, "detect.seconds": s.detect_seconds,
                 "detect.seconds_per_packet": s.detect_seconds / s.packets if s.packets else 0.0,
                 "degraded": False, "reasons": []}
             capture_stats = getattr(self.engine, "capture_stats", None)

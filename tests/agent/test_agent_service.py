@@ -97,6 +97,7 @@ port = {metrics_port}
             assert "yamori_agent_queue_depth" in scrape
             assert "yamori_agent_engine_info" in scrape
             assert "yamori_agent_engine_decoder_pkts" in scrape
+            assert "yamori_agent_engine_flow_active" in scrape
             assert "process_resident_memory_bytes" in scrape
             assert "yamori_agent_rules_loaded 5.0" in scrape  # rules/local/yamori.rules
             assert 'yamori_agent_rules_info{version="sha256:' in scrape

@@ -1,5 +1,9 @@
 """Fixtures shared across the test tree.
 
+`pg_url`: a database URL on the PostgreSQL server at 127.0.0.1:5432
+(database `test`, trust auth) in a schema of its own, dropped afterwards;
+skips when no driver is installed or the server does not answer.
+
 `veth`: a veth pair whose far end lives in a network namespace made for the
 test. Traffic injected inside that namespace arrives only on the outer end
 (which has no address), so live-capture tests never send anything beyond
@@ -9,9 +13,11 @@ use it need root and iproute2 and mark themselves to skip otherwise.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -44,3 +50,33 @@ def veth() -> Iterator[Veth]:
     finally:
         subprocess.run(["ip", "link", "del", pair.outer], capture_output=True)
         subprocess.run(["ip", "netns", "del", pair.ns], capture_output=True)
+
+
+def _pg_dialect() -> str | None:
+    for module, dialect in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return dialect
+    return None
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    dialect = _pg_dialect()
+    if dialect is None:
+        pytest.skip("no PostgreSQL driver installed (want psycopg[binary]>=3.1)")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    base = f"{dialect}://postgres@127.0.0.1:5432/test"
+    schema = f"yamori_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
+    yield f"{base}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

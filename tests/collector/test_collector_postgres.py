@@ -6,51 +6,13 @@ the server answers; each run works in its own schema and drops it afterwards.
 
 from __future__ import annotations
 
-import importlib.util
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from collector.main import create_app
 from collector.testing import enroll, sample_alert, sample_batch, temp_config
 from uplink.schema import BATCHES_PATH
-
-
-def driver() -> str | None:
-    for module, dialect in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
-        if importlib.util.find_spec(module) is not None:
-            return dialect
-    return None
-
-
-DIALECT = driver()
-pytestmark = pytest.mark.skipif(
-    DIALECT is None,
-    reason="no PostgreSQL driver installed (want psycopg[binary]>=3.1; psycopg2 also works)",
-)
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    base = f"{DIALECT}://postgres@127.0.0.1:5432/test"
-    schema = f"yamori_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    yield f"{base}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_ingest_and_feed_on_postgresql(tmp_path: Path, pg_url: str) -> None:

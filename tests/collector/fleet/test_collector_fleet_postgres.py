@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from collector.fleet.detector import detect
@@ -16,31 +12,6 @@ from collector.fleet.events import SENSOR_OFFLINE, SENSOR_RECOVERED
 from collector.fleet.testing import admin_headers, fleet_config, heartbeat_body
 from collector.main import create_app
 from uplink.schema import ENROLL_PATH, HEARTBEAT_PATH
-
-DIALECT = next((d for m, d in (("psycopg", "postgresql+psycopg"),
-                               ("psycopg2", "postgresql+psycopg2"))
-                if importlib.util.find_spec(m) is not None), None)
-pytestmark = pytest.mark.skipif(DIALECT is None, reason="no PostgreSQL driver installed")
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
-
-    base = f"{DIALECT}://postgres@127.0.0.1:5432/test"
-    schema = f"yamori_fleet_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {exc}")
-    yield f"{base}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def test_fleet_cycle_on_postgresql(tmp_path: Path, pg_url: str) -> None:

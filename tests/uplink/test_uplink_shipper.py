@@ -6,7 +6,6 @@ import logging
 import random
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,7 @@ from agent.buffer.store import AlertQueue
 from uplink.client import UplinkClient
 from uplink.ids import new_alert_id
 from uplink.shipper import Shipper
-from uplink.testing import FakeCollector, make_alert
+from uplink.testing import make_alert
 from yamori.errors import UplinkRejected, UplinkUnavailable
 
 
@@ -31,19 +30,6 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
-
-
-@pytest.fixture
-def collector():
-    with FakeCollector() as fake:
-        yield fake
-
-
-@pytest.fixture
-def queue(tmp_path: Path):
-    q = AlertQueue(tmp_path / "queue.db")
-    yield q
-    q.close()
 
 
 @pytest.fixture

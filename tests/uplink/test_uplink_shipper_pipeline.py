@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from agent.buffer.store import AlertQueue
 from uplink.client import UplinkClient
 from uplink.ids import new_alert_id
 from uplink.shipper import Shipper
 from uplink.testing import FakeCollector, make_alert
-
-
-@pytest.fixture
-def collector():
-    with FakeCollector() as fake:
-        yield fake
-
-
-@pytest.fixture
-def queue(tmp_path: Path):
-    q = AlertQueue(tmp_path / "queue.db")
-    yield q
-    q.close()
 
 
 def run_until_empty(shipper: Shipper, queue: AlertQueue, limit: float = 30) -> None:

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from pathlib import Path
-
-import pytest
 
 from agent.buffer.store import AlertQueue
 from uplink.client import UplinkClient
 from uplink.ids import new_alert_id
 from uplink.shipper import BACKLOG_BYTES_CAP, Shipper
 from uplink.testing import FakeCollector, make_alert
-
-
-@pytest.fixture
-def collector():
-    with FakeCollector() as fake:
-        yield fake
-
-
-@pytest.fixture
-def queue(tmp_path: Path):
-    q = AlertQueue(tmp_path / "queue.db")
-    yield q
-    q.close()
 
 
 def shipper_for(queue: AlertQueue, collector: FakeCollector, **kw: object) -> Shipper:

@@ -3,6 +3,7 @@
     YamoriError
      ├── ConfigError          bad configuration: names the key
      ├── RuleParseError       a rule that cannot be loaded (file, line, sid)
+     ├── BundleError          a rule bundle refused (or not made): `reason`
      ├── CaptureError         a capture source that cannot be opened or read
      ├── QueueError           the local alert queue is unusable
      ├── UplinkError          talking to the collector failed
@@ -56,6 +57,14 @@ class RuleParseError(YamoriError):
         if self.unsupported is not None:
             return f"rule sid:{sid} skipped: unsupported keyword '{self.unsupported}'"
         return f"rule sid:{sid} skipped: parse error: {self}"
+
+
+class BundleError(YamoriError):
+    """A rule bundle was refused (or could not be made); `reason` says why in one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"rule bundle refused: {reason}")
+        self.reason = reason
 
 
 class CaptureError(YamoriError):

@@ -174,3 +174,15 @@ def write_demo_capture(path: Path) -> tuple[ExpectedAlert, ...]:
     """Write the demo pcap to `path`; return the alerts a correct engine raises on it."""
     wrpcap(str(path), demo_packets())
     return EXPECTED
+
+
+def write_tick_capture(path: Path, seconds: int) -> Path:
+    """One harmless UDP packet a second for `seconds`: a realtime replay of it keeps
+    an agent running that long (used to exercise the agent as a service)."""
+    frames: list[Packet] = []
+    for i in range(seconds):
+        frame = Ether() / IP(src=PC, dst=ROUTER) / UDP(sport=40000 + i, dport=9999) / b"tick"
+        frame.time = START + i
+        frames.append(frame)
+    wrpcap(str(path), frames)
+    return path

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -45,12 +44,6 @@ def privileges() -> list[str]:
     return as_nobody if probe.returncode == 0 else ["setpriv", *drop]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_live_attack_traffic_reaches_the_collector(veth: tuple[str, str, str],
                                                    tmp_path: Path) -> None:
     ns, outer, inner = veth
@@ -59,7 +52,7 @@ def test_live_attack_traffic_reaches_the_collector(veth: tuple[str, str, str],
     os.chown(work, NOBODY, NOBODY)
     pcap = tmp_path / "demo.pcap"
     write_demo_capture(pcap)
-    metrics_port = free_port()
+    metrics_port = demo.free_port("127.0.0.1")
     try:
         with serve_in_thread(temp_config(tmp_path)) as live:
             token = enroll(live.app, sensor_id="live-1")

@@ -15,28 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from scapy.layers.inet import IP, UDP
-from scapy.layers.l2 import Ether
-from scapy.utils import wrpcap
 
 from collector.testing import enroll, serve_in_thread, temp_config
-
-
-def slow_pcap(path: Path, seconds: int) -> None:
-    """One UDP packet a second for `seconds`: keeps a realtime replay running."""
-    frames = []
-    for i in range(seconds):
-        frame = Ether() / IP(src="192.168.10.23", dst="192.168.10.1") / UDP(
-            sport=50000 + i, dport=9999) / b"tick"
-        frame.time = 1_700_000_000 + i
-        frames.append(frame)
-    wrpcap(str(path), frames)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from yamori import demo
+from yamori.demo_capture import write_tick_capture
 
 
 @pytest.fixture
@@ -65,8 +47,8 @@ def messages(sock: socket.socket, until: str, timeout: float) -> list[str]:
 def test_agent_service_lifecycle(tmp_path: Path, notify_socket) -> None:  # type: ignore[no-untyped-def]
     sock, sock_path = notify_socket
     pcap = tmp_path / "slow.pcap"
-    slow_pcap(pcap, 40)
-    metrics_port = free_port()
+    write_tick_capture(pcap, 40)
+    metrics_port = demo.free_port("127.0.0.1")
     with serve_in_thread(temp_config(tmp_path)) as live:
         token = enroll(live.app, sensor_id="svc-1")
         config = tmp_path / "agent.toml"

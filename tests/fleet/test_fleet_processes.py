@@ -24,6 +24,7 @@ from collector.fleet.events import SENSOR_OFFLINE, SENSOR_RECOVERED
 from collector.fleet.testing import ADMIN_TOKEN, admin_headers
 from uplink.faults import CollectorProcess, yamori_command
 from uplink.schema import BATCHES_PATH, HEARTBEAT_PATH
+from yamori.demo_capture import write_tick_capture
 
 INTERVAL = 1.0
 OFFLINE_AFTER = 3 * INTERVAL
@@ -37,22 +38,6 @@ def shipped_rules_hash() -> str:
 
     data = b"".join(p.read_bytes() for p in rules.shipped_rule_files())
     return "sha256:" + hashlib.sha256(data).hexdigest()[:16]
-
-
-def slow_pcap(path: Path, seconds: int) -> Path:
-    """One packet a second: a realtime replay keeps the agent running that long."""
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.l2 import Ether
-    from scapy.utils import wrpcap
-
-    frames = []
-    for i in range(seconds):
-        frame = Ether() / IP(src="192.168.10.23", dst="192.168.10.1") / UDP(
-            sport=40000 + i, dport=9999) / b"tick"
-        frame.time = 1_700_000_000 + i
-        frames.append(frame)
-    wrpcap(str(path), frames)
-    return path
 
 
 @pytest.fixture
@@ -89,7 +74,7 @@ def enroll_box(collector: CollectorProcess, box: Path, hostname: str) -> Path:
 
 def start_sensor(config: Path, log: Path) -> subprocess.Popen[bytes]:
     """The real agent (`yamori agent run`) on the config `yamori enroll` wrote."""
-    pcap = slow_pcap(config.parent / "slow.pcap", 600)
+    pcap = write_tick_capture(config.parent / "slow.pcap", 600)
     env = dict(os.environ, YAMORI_AGENT__ENGINE__ENGINE="builtin",
                YAMORI_AGENT__METRICS__ENABLED="false")
     with log.open("ab") as out:

@@ -156,7 +156,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
+    # isdigit() alone admits '²' and other Unicode digits float() refuses;
+    # delta-seconds is ASCII 1*DIGIT (RFC 9110 §10.2.3).
+    if text.isascii() and text.isdigit():
         return float(text)
     try:
         when = parsedate_to_datetime(text)

@@ -47,6 +47,20 @@ class CollectorConfig:
     offline_check_seconds: float = 5.0
     clock_skew_max_seconds: float = 300.0
     heartbeat_history_days: float = 30.0
+    # Rulesets (issue 6): signed bundles published to channels, canary rollout.
+    rules_dir: str = "var/rulesets"
+    rules_vendor_key_file: str = ""
+    rules_max_bundle_bytes: int = 64 * 1024 * 1024
+    canary_alert_factor: float = 5.0
+    canary_cost_factor: float = 3.0
+    canary_min_seconds: float = 120.0
+    # Console (issue 7): sessions, login throttling, incident grouping.
+    session_ttl_seconds: float = 12 * 3600.0
+    cookie_secure: bool = True
+    login_max_failures: int = 5
+    login_window_seconds: float = 900.0
+    incident_window_seconds: float = 3600.0
+    default_language: str = "ja"
 
 
 # Each key's type is its default's type: the defaults are the schema.
@@ -112,6 +126,13 @@ def _parse_env(key: str, text: str) -> Any:
     kind = _FIELDS[key]
     if kind is str:
         return text
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(key, f"expected true or false, got {text!r}")
     try:
         return kind(text)
     except ValueError as exc:
@@ -120,6 +141,10 @@ def _parse_env(key: str, text: str) -> Any:
 
 def _typed(key: str, value: Any) -> Any:
     kind = _FIELDS[key]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"expected true or false, got {value!r}")
+        return value
     # bool is an int in Python; `port = true` is still a mistake.
     if isinstance(value, bool) or not isinstance(value, kind | (int if kind is float else kind)):
         raise ConfigError(key, f"expected {kind.__name__}, got {value!r}")
@@ -140,6 +165,7 @@ def _validate(config: CollectorConfig) -> None:
         if getattr(config, key) <= 0:
             raise ConfigError(key, "must be greater than 0")
     _validate_fleet(config)
+    _validate_rules_and_console(config)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
 
@@ -153,6 +179,21 @@ def _validate_fleet(config: CollectorConfig) -> None:
         raise ConfigError("heartbeat_late_factor", "must be at least 1")
     if config.heartbeat_offline_factor <= config.heartbeat_late_factor:
         raise ConfigError("heartbeat_offline_factor", "must be greater than heartbeat_late_factor")
+
+
+def _validate_rules_and_console(config: CollectorConfig) -> None:
+    for key in ("rules_max_bundle_bytes", "login_max_failures"):
+        if getattr(config, key) < 1:
+            raise ConfigError(key, "must be at least 1")
+    for key in ("canary_alert_factor", "canary_cost_factor"):
+        if getattr(config, key) <= 1:
+            raise ConfigError(key, "must be greater than 1")
+    for key in ("canary_min_seconds", "session_ttl_seconds", "login_window_seconds",
+                "incident_window_seconds"):
+        if getattr(config, key) <= 0:
+            raise ConfigError(key, "must be greater than 0")
+    if config.default_language not in ("ja", "en"):
+        raise ConfigError("default_language", 'must be "ja" or "en"')
 
 
 def log_level_number(config: CollectorConfig) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+import collector.tables  # noqa: F401  (registers every table on Base.metadata)
 from collector.models import Base
 
 log = logging.getLogger(__name__)

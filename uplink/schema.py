@@ -172,10 +172,43 @@ class Heartbeat(BaseModel):
     engine: dict[str, Any] = Field(default_factory=dict)
     engine_health: dict[str, Any] = Field(default_factory=dict)
     host: HostStats = Field(default_factory=HostStats)
+    ruleset: RulesetStatus | None = None
+
+
+class RuleOverride(BaseModel):
+    """A per-tenant change layered on a bundle at delivery (issue 6 item 3).
+
+    Overrides can only take alerting away (disable a rule, suppress or
+    threshold its alerts), never add detection: that is why they may travel
+    unsigned by the vendor key, over the sensor's authenticated channel.
+    `kind`: "disable" drops the rule; "suppress" is threshold.config's
+    `suppress` (with `track`/`ip`: only for that address); "threshold" is
+    threshold.config's `threshold` (`type` limit|threshold|both, `track`
+    by_src|by_dst|by_rule|by_both, `count` per `seconds`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(pattern="^(disable|suppress|threshold)$")
+    gid: int = Field(1, ge=0, le=2**32 - 1)
+    sid: int = Field(ge=1, le=2**32 - 1)
+    track: str | None = Field(None, pattern="^(by_src|by_dst|by_rule|by_both|by_either)$")
+    ip: str | None = Field(None, max_length=64)
+    type: str | None = Field(None, pattern="^(limit|threshold|both)$")
+    count: int | None = Field(None, ge=1)
+    seconds: int | None = Field(None, ge=1)
 
 
 class RulesetOffer(BaseModel):
-    """The rule bundle a sensor should run (filled in by the ruleset work, issue 6 items 3-5)."""
+    """The rule bundle a sensor should run, named in the heartbeat answer.
+
+    `version` is the signed bundle's manifest version; `effective_version` is
+    what the sensor reports once it runs it with `overrides` applied
+    ("<version>+o<digest>", or `version` when there are none). `rollback`
+    marks an automatic canary rollback: the sensor may go back to `version`
+    only if it is the bundle it itself ran before (kept on disk), never to
+    any other older bundle (downgrades stay refused).
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -183,6 +216,25 @@ class RulesetOffer(BaseModel):
     channel: str
     url: str  # where to GET the bundle (conditional GET on its ETag)
     sha256: str  # of the bundle file, before its signature is checked
+    size: int | None = None
+    effective_version: str | None = None
+    overrides: list[RuleOverride] = Field(default_factory=list)
+    rollback: bool = False
+
+
+class RulesetStatus(BaseModel):
+    """What the sensor says about its ruleset in every heartbeat."""
+
+    model_config = ConfigDict(extra="allow")
+
+    running: str | None = None  # effective version running now
+    bundle: str | None = None  # bundle (manifest) version running now, None for local rules
+    offered: str | None = None  # the effective version last offered
+    state: str = Field("idle", pattern="^(idle|downloading|testing|swapping|ok|failed|refused)$")
+    reason: str | None = Field(None, max_length=2000)  # why the last update failed or was refused
+    updated_at: str | None = None  # ISO 8601, when `running` last changed
+    rules_loaded: int | None = None
+    rules_skipped: int | None = None
 
 
 class HeartbeatAnswer(BaseModel):
@@ -198,3 +250,4 @@ class HeartbeatAnswer(BaseModel):
     clock_skew: float | None = None  # seconds the sensor's clock is ahead (negative: behind)
     clock_skew_flagged: bool = False
     ruleset: RulesetOffer | None = None
+Heartbeat.model_rebuild()  # `ruleset` names RulesetStatus, defined below it

@@ -6,7 +6,8 @@ table lives in the module of the concept that owns it; add that module here.
 
 from __future__ import annotations
 
+import collector.audit as audit
 import collector.models as models
 import collector.overrides as overrides
 
-__all__ = ["models", "overrides"]
+__all__ = ["audit", "models", "overrides"]

@@ -30,6 +30,7 @@ COMMANDS = {
     "collector": "collector.cli",
     "enroll": "agent.enroll",
     "demo": "yamori.demo",
+    "rules": "rules.cli",
 }
 
 

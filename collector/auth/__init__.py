@@ -1,0 +1,1 @@
+"""Console accounts: users, roles, sessions, CSRF, login throttling (issue 7)."""

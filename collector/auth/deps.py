@@ -8,17 +8,39 @@ depend on these; tests may override `current_user` through
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from collector.auth.principal import Principal
+from collector.fleet.admin import FleetState
 from yamori.errors import IngestError
+
+# Scripts and the demo use the admin bearer token (collector config
+# admin_token_file); they act as this admin principal.
+ADMIN_TOKEN_USER = "admin-token"
 
 
 def current_user(request: Request) -> Principal:
-    """The signed-in user; replaced by the session-backed implementation."""
+    """The signed-in user: the admin bearer token for machines (sessions come next)."""
+    admin = bearer_admin(request)
+    if admin is not None:
+        return admin
     raise IngestError("sign in required", 401)
+
+
+def bearer_admin(request: Request) -> Principal | None:
+    """The admin principal when the request carries the configured admin bearer token."""
+    fleet: FleetState = request.app.state.fleet
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if fleet.admin_digest is None or scheme.lower() != "bearer" or not token.strip():
+        return None
+    digest = hashlib.sha256(token.strip().encode()).hexdigest()
+    if not hmac.compare_digest(digest, fleet.admin_digest):
+        raise IngestError("invalid bearer token", 401)
+    return Principal(ADMIN_TOKEN_USER, "admin")
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

@@ -1,4 +1,4 @@
-"""Sensor events (offline, recovered, clock skew) as rows of the analysts' alert feed.
+"""Sensor events (offline, recovered, clock skew, ruleset held) as rows of the analysts' feed.
 
 Fleet events are stored as EVE alert records in `alerts`, so the feed, the
 event stream and the console page show them with no change: gid 9000
@@ -37,6 +37,8 @@ class EventKind:
 SENSOR_OFFLINE = EventKind("sensor-offline", 9000001, 2, "offline")
 SENSOR_RECOVERED = EventKind("sensor-recovered", 9000002, 3, "recovered")
 CLOCK_SKEW = EventKind("clock-skew", 9000003, 3, "clock skew")
+# Raised by collector/rulesets/canary.py on the canary sensor whose figures held a bundle.
+RULESET_HELD = EventKind("ruleset-held", 9000004, 2, "held")
 
 
 def signature(kind: EventKind, sensor_id: str) -> str:
@@ -44,10 +46,19 @@ def signature(kind: EventKind, sensor_id: str) -> str:
     return f"YAMORI SENSOR {kind.words}: {sensor_id}"
 
 
+def ruleset_signature(kind: EventKind, version: str, sensor_id: str) -> str:
+    """E.g. `YAMORI RULESET held: 2026.11.22.1 on pi-001`."""
+    return f"YAMORI RULESET {kind.words}: {version} on {sensor_id}"
+
+
 def event_alert(kind: EventKind, sensor: Sensor, now: datetime, peer: str | None,
-                details: dict[str, Any]) -> Alert:
-    """The `alerts` row for a `kind` event about `sensor` at `now` (UTC)."""
-    record = _eve(kind, sensor, now, peer or UNKNOWN_ADDRESS, details)
+                details: dict[str, Any], text: str | None = None) -> Alert:
+    """The `alerts` row for a `kind` event about `sensor` at `now` (UTC).
+
+    `text` replaces the default signature (`signature(kind, sensor_id)`).
+    """
+    record = _eve(kind, sensor, now, peer or UNKNOWN_ADDRESS, details,
+                  text or signature(kind, sensor.sensor_id))
     return Alert(
         alert_id=record["alert_id"], sensor_id=sensor.sensor_id, tenant=sensor.tenant,
         received_at=now, timestamp=record["timestamp"], ts_epoch=now.timestamp(),
@@ -59,13 +70,13 @@ def event_alert(kind: EventKind, sensor: Sensor, now: datetime, peer: str | None
 
 
 def _eve(kind: EventKind, sensor: Sensor, now: datetime, peer: str,
-         details: dict[str, Any]) -> dict[str, Any]:
+         details: dict[str, Any], text: str) -> dict[str, Any]:
     return {
         "alert_id": f"fleet-{uuid.uuid4().hex}",
         "timestamp": eve_timestamp(now), "event_type": "alert",
         "src_ip": peer, "dest_ip": UNKNOWN_ADDRESS, "proto": "TCP",
         "alert": {"action": "allowed", "gid": FLEET_GID, "signature_id": kind.sid, "rev": 1,
-                  "signature": signature(kind, sensor.sensor_id), "category": CATEGORY,
+                  "signature": text, "category": CATEGORY,
                   "severity": kind.severity, "metadata": {"yamori_event": [kind.name]}},
         "sensor_id": sensor.sensor_id, "tenant": sensor.tenant,
         "yamori_fleet": {"event": kind.name, "sensor_id": sensor.sensor_id,

@@ -48,7 +48,8 @@ def test_every_own_rule_and_fleet_event_has_signature_guidance() -> None:
     assert sids
     for sid in sids:
         assert (1, sid) in catalog.signatures, sid
-    for kind in (events.SENSOR_OFFLINE, events.SENSOR_RECOVERED, events.CLOCK_SKEW):
+    for kind in (events.SENSOR_OFFLINE, events.SENSOR_RECOVERED, events.CLOCK_SKEW,
+                 events.RULESET_HELD):
         assert (events.FLEET_GID, kind.sid) in catalog.signatures, kind
 
 

@@ -1,7 +1,9 @@
 """yamori's shipped rule data: its own rules (local/*.rules) and classification.config.
 
-The vendor-side ruleset build (suricata-update, signed bundles) comes later and
-lives beside this; this module only locates the shipped files.
+The vendor side lives beside it: build.py (`yamori rules build`: suricata-update,
+`suricata -T`, the builtin engine's report, a signed bundle), bundle.py (the
+bundle format), publish.py (`yamori rules publish/promote/...`) and cli.py.
+This module only locates the shipped files.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
      ├── ConfigError          bad configuration: names the key
      ├── RuleParseError       a rule that cannot be loaded (file, line, sid)
      ├── BundleError          a rule bundle refused (or not made): `reason`
+     ├── RuleBuildError       `yamori rules build` failed (suricata-update, suricata -T)
      ├── CaptureError         a capture source that cannot be opened or read
      ├── QueueError           the local alert queue is unusable
      ├── UplinkError          talking to the collector failed
@@ -65,6 +66,14 @@ class BundleError(YamoriError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"rule bundle refused: {reason}")
         self.reason = reason
+
+
+class RuleBuildError(YamoriError):
+    """A ruleset build failed; `rejected` holds the rules Suricata refused, if that was why."""
+
+    def __init__(self, message: str, rejected: list[RuleParseError] | None = None) -> None:
+        super().__init__(message)
+        self.rejected = list(rejected or [])
 
 
 class CaptureError(YamoriError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from agent.capture.base import Source
 from agent.decode import decode_packet
-from agent.detect.alert import alert_to_eve
+from agent.detect.alert import NO_EVIDENCE, EveOptions, alert_to_eve
 from agent.detect.engine import DetectEngine
 from agent.engines.base import EngineStats, EveRecord
 from agent.flow.table import FlowTable
@@ -42,8 +42,9 @@ class Pipeline:
     """One run of the builtin engine over a source."""
 
     def __init__(self, detect: DetectEngine, stats: EngineStats,
-                 flows: FlowTable | None = None) -> None:
+                 flows: FlowTable | None = None, eve: EveOptions = NO_EVIDENCE) -> None:
         self.detect = detect
+        self.eve = eve  # evidence (payload, packet) each alert record carries
         self.flows = flows if flows is not None else FlowTable()
         self.stats = stats
         self.counters = PipelineCounters()
@@ -70,7 +71,7 @@ class Pipeline:
             for alert in alerts:
                 self.stats.alerts += 1
                 self.counters.detect.sent += 1
-                yield alert_to_eve(alert)
+                yield alert_to_eve(alert, self.eve)
 
     def _count_packet(self, size: int) -> None:
         self.stats.packets += 1

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yamori.errors import ConfigError
 
@@ -61,6 +63,13 @@ class CollectorConfig:
     login_window_seconds: float = 900.0
     incident_window_seconds: float = 3600.0
     default_language: str = "ja"
+    # Notices (issue 8): customer and operator notices through apprise.
+    notify_max_attempts: int = 12
+    notify_retry_cap_seconds: float = 600.0
+    notify_customer_offline_after_seconds: float = 1800.0
+    notify_timezone: str = "Asia/Tokyo"
+    notify_poll_seconds: float = 1.0
+    console_base_url: str = ""
 
 
 # Each key's type is its default's type: the defaults are the schema.
@@ -166,6 +175,7 @@ def _validate(config: CollectorConfig) -> None:
             raise ConfigError(key, "must be greater than 0")
     _validate_fleet(config)
     _validate_rules_and_console(config)
+    _validate_notify(config)
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
 
@@ -194,6 +204,24 @@ def _validate_rules_and_console(config: CollectorConfig) -> None:
             raise ConfigError(key, "must be greater than 0")
     if config.default_language not in ("ja", "en"):
         raise ConfigError("default_language", 'must be "ja" or "en"')
+
+
+def _validate_notify(config: CollectorConfig) -> None:
+    if config.notify_max_attempts < 1:
+        raise ConfigError("notify_max_attempts", "must be at least 1")
+    for key in ("notify_retry_cap_seconds", "notify_poll_seconds"):
+        if getattr(config, key) <= 0:
+            raise ConfigError(key, "must be greater than 0")
+    if config.notify_customer_offline_after_seconds < 0:
+        raise ConfigError("notify_customer_offline_after_seconds", "must not be negative")
+    try:
+        ZoneInfo(config.notify_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError("notify_timezone",
+                          f"unknown time zone {config.notify_timezone!r}") from exc
+    base = urlsplit(config.console_base_url)
+    if config.console_base_url and (base.scheme not in ("http", "https") or not base.netloc):
+        raise ConfigError("console_base_url", "must be empty or an http(s):// URL")
 
 
 def log_level_number(config: CollectorConfig) -> int:

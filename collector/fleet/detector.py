@@ -4,9 +4,10 @@ Owns: `detect(session, limits, now)` — one pass, callable from tests with any
 clock — and `run_detector`, the background task the app's lifespan starts
 (one pass every `offline_check_seconds`, also pruning heartbeat history).
 Each transition is a conditional UPDATE on the stored state, committed with
-its event, so several collector processes on one database raise an event
-once. Does not own: the recovery event (raised by the next heartbeat, in
-repo/heartbeats.py) or the thresholds (liveness.py).
+its event (and the operators' offline notices, collector/notify), so several
+collector processes on one database raise an event once. Does not own: the
+recovery event (raised by the next heartbeat, in repo/heartbeats.py) or the
+thresholds (liveness.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collector.db import Database
 from collector.fleet import events
 from collector.fleet.liveness import LATE, OFFLINE, ONLINE, Thresholds, as_utc
 from collector.models import Sensor, SensorStatus
+from collector.notify.api import enqueue_sensor_notice
 from collector.repo.heartbeats import history_cutoff, prune_history, utcnow
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ def _go_offline(session: Session, sensor_id: str, limits: Thresholds, now: datet
                "silent_seconds": round((now - last).total_seconds(), 3),
                "offline_after_seconds": limits.offline_after}
     session.add(events.event_alert(events.SENSOR_OFFLINE, sensor, now, status.peer, details))
+    # Operators hear of it now, the customer later (collector/notify/sensors.py).
+    enqueue_sensor_notice(session, sensor_id, sensor.tenant, "offline", since=now, now=now)
     log.warning("sensor %s offline: no heartbeat since %s", sensor_id, last.isoformat())
     return True
 

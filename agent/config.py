@@ -50,6 +50,11 @@ class EngineSection(_Section):
     classification: Path | None = None
     suricata_yaml: Path | None = None
     vars: dict[str, str] = Field(default_factory=dict)
+    # Evidence in the alerts the agent sends (Suricata's eve-log alert options):
+    # the triggering packet's payload and the whole frame, each cut to the cap.
+    eve_payload: bool = True
+    eve_packet: bool = True
+    eve_packet_max_bytes: int = Field(16384, ge=64, le=262144)
 
 
 class SuricataSection(_Section):
@@ -103,6 +108,15 @@ class HeartbeatSection(_Section):
     interval: float = Field(60.0, ge=1, le=3600)  # the collector's answer overrides it
 
 
+class RulesSection(_Section):
+    """Signed rule updates the collector offers (agent/rulesync)."""
+
+    auto_update: bool = True
+    # Vendor public keys (PEM) a bundle must be signed with; none: every update is refused.
+    vendor_keys: list[Path] = Field(default_factory=list)
+    max_bundle_bytes: int = Field(64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+
+
 class AgentConfig(_Section):
     sensor: SensorSection = Field(default_factory=SensorSection)
     capture: CaptureSection
@@ -112,6 +126,7 @@ class AgentConfig(_Section):
     queue: QueueSection = Field(default_factory=QueueSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     heartbeat: HeartbeatSection = Field(default_factory=HeartbeatSection)
+    rules: RulesSection = Field(default_factory=RulesSection)
 
 
 def load_agent_config(path: Path | None, overrides: dict[str, Any] | None = None,
@@ -172,4 +187,5 @@ def _resolve_paths(config: AgentConfig, base: Path) -> AgentConfig:
     config.suricata.workdir = fix(config.suricata.workdir) or config.suricata.workdir
     config.uplink.token_file = fix(config.uplink.token_file) or config.uplink.token_file
     config.uplink.ca_bundle = fix(config.uplink.ca_bundle) or config.uplink.ca_bundle
+    config.rules.vendor_keys = [fix(k) or k for k in config.rules.vendor_keys]
     return config

@@ -26,7 +26,9 @@ import rules
 from agent.buffer.group import GroupCommitter
 from agent.buffer.store import AlertQueue
 from agent.config import AgentConfig
+from agent.detect.alert import EveOptions, cap_evidence
 from agent.engines.base import Engine, EngineSettings, SourceSpec
+from agent.engines.builtin import BuiltinEngine
 from agent.engines.select import EngineChoice, build_engine, choose_engine
 from agent.engines.settings import build_settings
 from agent.engines.suricata import ruleset as rs
@@ -35,6 +37,7 @@ from agent.engines.suricata.feed import Enricher, EveFeed
 from agent.engines.suricata.health import HealthTracker
 from agent.engines.suricata.live import LiveOptions, LiveSuricata, ReloadResult
 from agent.engines.suricata.process import Backoff, State
+from agent.rulesync.layout import BundleMeta, current_bundle_dir
 from uplink.client import UplinkClient
 from uplink.shipper import Shipper
 
@@ -53,10 +56,24 @@ class RunSummary:
     drained: bool = False
 
 
+def installed_bundle(config: AgentConfig) -> Path | None:
+    """The rule bundle an update installed (<data_dir>/rules/current), resolved.
+
+    None when there is none, or when the config names the rules itself
+    (engine.ruleset_dir or engine.rules): an explicit choice wins.
+    """
+    if config.engine.ruleset_dir is not None or config.engine.rules:
+        return None
+    return current_bundle_dir(config.sensor.data_dir)
+
+
 def rule_files(config: AgentConfig) -> list[Path]:
-    """The configured rule files, or the rules shipped in rules/local/."""
+    """The configured rule files, the installed bundle's, or the rules shipped in rules/local/."""
     if config.engine.ruleset_dir is not None:
         return list(rs.from_dir(config.engine.ruleset_dir).rule_files)
+    bundle = installed_bundle(config)
+    if bundle is not None:
+        return list(rs.from_dir(bundle).rule_files)
     return config.engine.rules or rules.shipped_rule_files()
 
 
@@ -71,10 +88,20 @@ def rules_version(files: list[Path]) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
+def running_version(config: AgentConfig) -> str:
+    """The installed bundle's effective version, else the rule files' content hash."""
+    bundle = installed_bundle(config)
+    meta = BundleMeta.read(bundle) if bundle is not None else None
+    return meta.effective_version if meta is not None else rules_version(rule_files(config))
+
+
 def current_ruleset(config: AgentConfig) -> rs.Ruleset:
-    """The ruleset directory, else the configured (or shipped) rule files."""
+    """The ruleset directory (configured, or the installed bundle), else the rule files."""
     if config.engine.ruleset_dir is not None:
         return rs.from_dir(config.engine.ruleset_dir)
+    bundle = installed_bundle(config)
+    if bundle is not None:
+        return rs.from_dir(bundle)
     return rs.from_files(rule_files(config), config.engine.classification)
 
 
@@ -92,6 +119,13 @@ def _memory_mb() -> int:
         return 2048
 
 
+def eve_options(config: AgentConfig) -> EveOptions:
+    """The evidence (payload, packet) the agent's alerts carry, from [engine]."""
+    engine = config.engine
+    return EveOptions(payload=engine.eve_payload, packet=engine.eve_packet,
+                      max_bytes=engine.eve_packet_max_bytes)
+
+
 def live_options(config: AgentConfig, choice: EngineChoice) -> LiveOptions:
     """How to run Suricata on the configured interface."""
     sc, cap = config.suricata, config.capture
@@ -101,7 +135,8 @@ def live_options(config: AgentConfig, choice: EngineChoice) -> LiveOptions:
         binary=choice.suricata.path, base_config=sc.base_config, threads=sc.threads,
         bpf=cap.bpf, stats_interval=sc.stats_interval,
         memcaps=Memcaps.for_memory(sc.memory_mb or _memory_mb()),
-        eve_max_bytes=sc.eve_max_bytes, backoff=Backoff(cap=sc.restart_max_delay))
+        eve_max_bytes=sc.eve_max_bytes, backoff=Backoff(cap=sc.restart_max_delay),
+        eve_payload=config.engine.eve_payload, eve_packet=config.engine.eve_packet)
 
 
 class Agent:
@@ -120,6 +155,8 @@ class Agent:
             self.live = LiveSuricata(settings, live_options(config, self.choice))
         else:
             self.engine = build_engine(self.choice, settings)
+            if isinstance(self.engine, BuiltinEngine):
+                self.engine.eve = eve_options(config)
         self.health = HealthTracker(float(config.suricata.stats_interval),
                                     config.suricata.max_drop_fraction, config.capture.interface)
         self.feed: EveFeed | None = None
@@ -135,15 +172,20 @@ class Agent:
         self._enricher = Enricher(config.sensor.sensor_id, config.sensor.tenant)
         self.alerts_by_severity: collections.Counter[int] = collections.Counter()
         self.rules_loaded = 0
+        self.rules_skipped = 0
+        # SIGHUP (housekeeper) and rule updates (agent/rulesync) may both reload.
+        self._reload_lock = threading.Lock()
         # Called once capture runs (systemd READY=1); the capture loop stamps
         # loop_beat so a watchdog can tell a stuck loop from an idle link.
         self.on_ready: Callable[[str], None] | None = None
         self.loop_beat = time.monotonic()
-        self.rules_version: str | None = rules_version(rule_files(config))
+        self.rules_version: str | None = running_version(config)
 
     def enrich(self, record: dict[str, Any]) -> dict[str, Any]:
         """yamori's fields on an alert, and the per-severity count of what was raised."""
         self.alerts_by_severity[int(record.get("alert", {}).get("severity", 0))] += 1
+        # Suricata copies whole frames; the cap bounds what one alert costs the queue.
+        cap_evidence(record, self.config.engine.eve_packet_max_bytes)
         return self._enricher(record)
 
     def loop_age(self) -> float:
@@ -192,11 +234,14 @@ class Agent:
 
     def reload_rules(self) -> dict[str, Any]:
         """Reload the configured ruleset without a restart; the outcome."""
-        outcome = self._reload_rules()
-        if outcome.get("ok"):
-            self.rules_version = rules_version(rule_files(self.config))
-            if isinstance(outcome.get("rules_loaded"), int):
-                self.rules_loaded = outcome["rules_loaded"]
+        with self._reload_lock:
+            outcome = self._reload_rules()
+            if outcome.get("ok"):
+                self.rules_version = running_version(self.config)
+                if isinstance(outcome.get("rules_loaded"), int):
+                    self.rules_loaded = outcome["rules_loaded"]
+                if isinstance(outcome.get("rules_failed"), int):
+                    self.rules_skipped = outcome["rules_failed"]
         return outcome
 
     def _reload_rules(self) -> dict[str, Any]:
@@ -241,17 +286,18 @@ class Agent:
         return summary
 
     def _load_rules(self, summary: RunSummary) -> None:
-        if self.live is not None:
-            result = self.live.prepare(current_ruleset(self.config))
-            skipped = result.failed
-            loaded = result.loaded if result.loaded is not None else -1
-        else:
-            assert self.engine is not None
-            report = self.engine.load_rules(rule_files(self.config))
-            skipped, loaded = report.skipped, report.loaded
-        summary.rules_loaded, summary.rules_skipped = loaded, len(skipped)
-        self.rules_loaded = loaded
-        self.rules_version = rules_version(rule_files(self.config))
+        with self._reload_lock:
+            if self.live is not None:
+                result = self.live.prepare(current_ruleset(self.config))
+                skipped = result.failed
+                loaded = result.loaded if result.loaded is not None else -1
+            else:
+                assert self.engine is not None
+                report = self.engine.load_rules(rule_files(self.config))
+                skipped, loaded = report.skipped, report.loaded
+            summary.rules_loaded, summary.rules_skipped = loaded, len(skipped)
+            self.rules_loaded, self.rules_skipped = loaded, len(skipped)
+            self.rules_version = running_version(self.config)
         for error in skipped:
             log.debug("%s", error.skip_line())
         log.info("engine %s loaded %d rules, skipped %d",

@@ -4,8 +4,10 @@ A housekeeping thread beside the capture loop: it pets the systemd watchdog
 only while the capture loop is alive (a stuck loop gets the process
 restarted; an idle link does not), publishes a STATUS= line, performs the
 rule reloads SIGHUP asked for (outside the signal handler, so capture never
-pauses for it) and serves the Prometheus endpoint. It does not capture,
-queue or ship anything itself: agent/daemon.py does.
+pauses for it) and serves the Prometheus endpoint. Beside the heartbeat it
+runs the rule updater (agent/rulesync), which acts on the ruleset each
+heartbeat answer offers and reports back in the next heartbeat. It does not
+capture, queue or ship anything itself: agent/daemon.py does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from agent.config import AgentConfig
 from agent.daemon import Agent
 from agent.engine_metrics import register_engine_metrics
 from agent.metrics import MetricsServer, register_queue_metrics, start_metrics_server
+from agent.rulesync.updater import RuleUpdater
 from agent.sdnotify import Notifier, watchdog_interval
 from agent.system_metrics import register_system_metrics
 from uplink.heartbeat import HeartbeatSender, HostSampler, engine_fields
@@ -34,8 +37,9 @@ STATUS_EVERY = 10  # rounds between STATUS= updates
 STUCK_AFTER = 30.0  # seconds without a capture-loop beat before we stop petting
 
 
-def heartbeat_collect(agent: Agent) -> Callable[[], dict[str, Any]]:
-    """What each heartbeat reports: engine, queue counters, host resources."""
+def heartbeat_collect(agent: Agent, updater: RuleUpdater | None = None
+                      ) -> Callable[[], dict[str, Any]]:
+    """What each heartbeat reports: engine, queue counters, host resources, ruleset."""
     host = HostSampler(agent.config.sensor.data_dir)
 
     def collect() -> dict[str, Any]:
@@ -44,6 +48,8 @@ def heartbeat_collect(agent: Agent) -> Callable[[], dict[str, Any]]:
         fields["host"] = host.sample()
         if agent.rules_version is not None:
             fields["rules_version"] = agent.rules_version
+        if updater is not None:
+            fields["ruleset"] = updater.status().model_dump(exclude_none=True)
         return fields
 
     return collect
@@ -78,6 +84,7 @@ class Housekeeper:
         self._thread = threading.Thread(target=self._run, name="housekeeper", daemon=True)
         self.metrics: MetricsServer | None = None
         self.heartbeat: HeartbeatSender | None = None
+        self.updater: RuleUpdater | None = None
         self._hb_stop = threading.Event()
         self._hb_thread: threading.Thread | None = None
         interval = watchdog_interval()
@@ -107,10 +114,13 @@ class Housekeeper:
         if not cfg.heartbeat.enabled:
             return
         up = cfg.uplink
+        # Offers arrive only in heartbeat answers: no heartbeat, no updater.
+        self.updater = RuleUpdater(self.agent, ready=self.ready.is_set)
         self.heartbeat = HeartbeatSender(
-            up.url, up.read_token(), cfg.sensor.sensor_id, heartbeat_collect(self.agent),
-            cfg.heartbeat.interval, tenant=cfg.sensor.tenant,
-            ca_bundle=str(up.ca_bundle) if up.ca_bundle else None, timeout=up.timeout)
+            up.url, up.read_token(), cfg.sensor.sensor_id,
+            heartbeat_collect(self.agent, self.updater), cfg.heartbeat.interval,
+            tenant=cfg.sensor.tenant, ca_bundle=str(up.ca_bundle) if up.ca_bundle else None,
+            timeout=up.timeout, on_answer=self.updater.on_answer)
         self._hb_thread = threading.Thread(target=self.heartbeat.run, args=(self._hb_stop,),
                                            name="heartbeat", daemon=True)
         self._hb_thread.start()
@@ -123,6 +133,8 @@ class Housekeeper:
         if self._hb_thread is not None and self.heartbeat is not None:
             self._hb_thread.join(timeout=5)
             self.heartbeat.close()
+        if self.updater is not None:
+            self.updater.stop()
         if self.metrics is not None:
             self.metrics.close()
         self.notifier.close()

@@ -7,8 +7,11 @@ logged and retried next round, never raised out of `run`), `engine_fields`
 (Agent.engine_info()/engine_health() as heartbeat fields) and `HostSampler`
 (CPU, load, memory, disk and temperature from /proc and /sys). A session of
 its own: a heartbeat must not wait behind a large batch upload, and
-requests.Session is not documented as thread-safe. Does not own: what the
-agent does with the answer's ruleset (later), alert delivery (shipper.py).
+requests.Session is not documented as thread-safe. Every answer is handed
+to an optional `on_answer` callback (the agent's rule updater); what it does
+with the answer's ruleset is not this module's business, and its errors are
+logged, never raised into the heartbeat. Does not own alert delivery
+(shipper.py).
 """
 
 from __future__ import annotations
@@ -46,13 +49,16 @@ class HeartbeatSender:
     def __init__(self, target: str | requests.Session, token: str | None, sensor_id: str,
                  collect: Callable[[], Mapping[str, Any]], interval: float = 60.0, *,
                  base_url: str | None = None, tenant: str | None = None,
-                 ca_bundle: str | None = None, timeout: float = 10.0) -> None:
+                 ca_bundle: str | None = None, timeout: float = 10.0,
+                 on_answer: Callable[[HeartbeatAnswer], None] | None = None) -> None:
         """`target` is the collector's base URL, or a Session (then pass `base_url`).
 
         With a URL the sender makes its own Session with `token` as bearer and
         `ca_bundle` (a pinned CA) for TLS; a given Session is used as it is.
+        `on_answer` is called with every successful answer (it must not block).
         """
         self.sensor_id, self.tenant, self.collect = sensor_id, tenant, collect
+        self.on_answer = on_answer
         self.interval = _bounded(interval)
         self.timeout = timeout
         self.started = time.monotonic()
@@ -115,6 +121,11 @@ class HeartbeatSender:
         if answer.clock_skew_flagged:
             log.warning("this box's clock is %.0f s off the collector's; check NTP",
                         answer.clock_skew or 0.0)
+        if self.on_answer is not None:
+            try:
+                self.on_answer(answer)
+            except Exception:  # the heartbeat goes on whatever the callback does
+                log.exception("heartbeat answer handler failed")
 
     def close(self) -> None:
         self._session.close()

@@ -18,18 +18,23 @@ for the subset this engine implements:
   its threshold/detection_filter (threshold.py) first: a suppressed match
   has no effect, a silent one still applies its action; noalert matches
   are dropped, at most packet_alert_max alerts, a matching pass rule stops
-  the alerts after it (and passes the whole flow when it is IP-only).
+  the alerts after it (and passes the whole flow when it is IP-only);
+- threshold.config suppressions by address (threshold_config.py) are
+  checked before the rule's threshold: a suppressed match is silent.
 
 It does not decode packets, track flows or write EVE.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from agent.decode.packet import Packet
 from agent.detect.alert import Alert, make_alert
 from agent.detect.inspect import contents_match
 from agent.detect.rule import Header, Rule
 from agent.detect.threshold import ALERT, SILENT, SUPPRESS, ThresholdTable
+from agent.detect.threshold_config import Suppression, SuppressKey
 from agent.engines.base import EngineSettings
 
 PACKET_ALERT_MAX = 15
@@ -46,11 +51,14 @@ def order_key(rule: Rule) -> tuple[int, int, int]:
 class DetectEngine:
     """The builtin detection engine for one rule set."""
 
-    def __init__(self, rules: list[Rule], settings: EngineSettings) -> None:
+    def __init__(self, rules: list[Rule], settings: EngineSettings,
+                 suppressions: Mapping[SuppressKey, tuple[Suppression, ...]] | None = None
+                 ) -> None:
         self.rules = sorted(rules, key=order_key)  # stable: load order breaks ties
         self.packet_alert_max = _alert_max(settings)
         self._by_proto: dict[tuple[int, int], list[Rule]] = {}
         self.thresholds = ThresholdTable()
+        self.suppressions = dict(suppressions or {})  # (gid, sid) -> threshold.config entries
 
     def _candidates(self, pkt: Packet) -> list[Rule]:
         key = (pkt.ip_version, pkt.proto)
@@ -105,6 +113,9 @@ class DetectEngine:
         return alerts
 
     def _threshold_verdict(self, rule: Rule, side: int, pkt: Packet) -> int:
+        suppressions = self.suppressions.get((rule.gid, rule.sid)) if self.suppressions else None
+        if suppressions and any(s.matches(pkt) for s in suppressions):
+            return SILENT  # PacketAlertHandle: suppressed, but the action still applies
         if rule.threshold is None:
             return ALERT
         return self.thresholds.verdict(rule.threshold, rule.sid, rule.gid, side, pkt)

@@ -29,7 +29,10 @@ def rule_lines(text: str) -> Iterator[tuple[int, str]]:
     """(first line number, rule text) for each rule in a rules file."""
     pending: list[str] = []
     start = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # "\n" only, like Suricata's fgets: str.splitlines() would also split on
+    # \x1c-\x1e and \x85, bytes a latin-1 decoded rule may carry inside content.
+    for lineno, line in enumerate(text.split("\n"), 1):
+        line = line.rstrip("\r")
         stripped = line.strip()
         if not pending and (not stripped or stripped.startswith("#")):
             continue

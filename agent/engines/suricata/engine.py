@@ -88,8 +88,13 @@ class SuricataEngine:
 
     def _write(self, name: str) -> tuple[Path, Path]:
         log_dir = self.workdir / name
+        # A ruleset's own threshold.config/reference.config (beside its rules,
+        # as a bundle ships them) win over the distribution's stock files.
+        found = rs.from_files(self._rule_files) if self._rule_files else None
         options = SuricataOptions(
             log_dir=log_dir, rule_files=list(self._rule_files),
+            threshold_file=found.threshold if found else None,
+            reference_config=found.reference if found else None,
             base_config=self.options.base_config, overlay_config=self.options.overlay_config,
             memcaps=self.options.memcaps)
         config = write_config(self.settings, options, self.workdir / f"{name}-{CONFIG_NAME}")

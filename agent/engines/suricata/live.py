@@ -68,6 +68,9 @@ class LiveOptions:
     ring_size: int | None = None  # af-packet ring/block sizes; None: Suricata's defaults
     block_size: int | None = None
     tpacket_v3: bool = True
+    # Evidence in each eve.json alert (eve-log alert payload/payload-printable, packet).
+    eve_payload: bool = False
+    eve_packet: bool = False
 
 
 @dataclass(slots=True)
@@ -116,7 +119,7 @@ class LiveSuricata:
             log_dir=log_dir, rule_files=list(staged.rule_files), base_config=o.base_config,
             reference_config=staged.reference, threshold_file=staged.threshold,
             stats_interval=o.stats_interval, unix_socket=self.socket, af_packet=afp,
-            memcaps=o.memcaps)
+            memcaps=o.memcaps, eve_payload=o.eve_payload, eve_packet=o.eve_packet)
 
     def _settings(self, rules_dir: Path) -> EngineSettings:
         return dataclasses.replace(self.settings,

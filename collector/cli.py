@@ -1,25 +1,34 @@
-"""`yamori collector …`: run the collector, enroll and revoke sensors.
+"""`yamori collector …`: run the collector, enroll and revoke sensors, manage console users.
 
-Owns: the `collector serve`, `collector add-sensor`, `collector enroll-token`
-and `collector revoke` subcommands (`register(subparsers)` mounts them) and
-their plain-argument twins `serve()`, `add_sensor()`, `enroll_token()` and
-`revoke()`. Does not own: logging setup or turning a
+Owns: the `collector serve`, `collector add-sensor`, `collector enroll-token`,
+`collector revoke`, `collector add-user` and `collector set-password`
+subcommands (`register(subparsers)` mounts them) and their plain-argument
+twins `serve()`, `add_sensor()`, `enroll_token()`, `revoke()`, `add_user()`
+and `set_password()`. Passwords come from a file (`--password-file`, first
+line) or are asked twice on a terminal, never from the command line (it is
+visible to every local user). Does not own: logging setup or turning a
 YamoriError into exit code 1 (yamori/cli.py does both).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from collector.audit import record_audit
+from collector.auth import users
+from collector.auth.principal import ROLES
 from collector.config import CollectorConfig, load_config, log_level_number
 from collector.db import open_database
+from collector.i18n import LANGUAGES
 from collector.repo.enrollment import issue_token
 from collector.repo.sensors import create_sensor, revoke_sensor
+from yamori.errors import YamoriError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +65,29 @@ def register(subparsers: Any) -> None:
     rev_p.add_argument("--config", type=Path, help="collector TOML file")
     rev_p.add_argument("--sensor-id", required=True)
     rev_p.set_defaults(func=_revoke_args)
+    _register_users(sub)
+
+
+def _register_users(sub: Any) -> None:
+    user_p = sub.add_parser("add-user", help="create a console user (admin, analyst, customer)")
+    user_p.add_argument("username")
+    user_p.add_argument("--config", type=Path, help="collector TOML file")
+    user_p.add_argument("--role", required=True, choices=ROLES)
+    user_p.add_argument("--tenant", help="the one tenant a customer viewer sees")
+    user_p.add_argument("--lang", choices=LANGUAGES, default="ja", help="console language")
+    user_p.add_argument("--password-file", type=Path,
+                        help="read the password from this file's first line "
+                             "(default: ask twice on the terminal)")
+    user_p.set_defaults(func=_add_user_args)
+
+    pw_p = sub.add_parser("set-password",
+                          help="set a console user's password (signs them out everywhere)")
+    pw_p.add_argument("username")
+    pw_p.add_argument("--config", type=Path, help="collector TOML file")
+    pw_p.add_argument("--password-file", type=Path,
+                      help="read the password from this file's first line "
+                           "(default: ask twice on the terminal)")
+    pw_p.set_defaults(func=_set_password_args)
 
 
 def serve(config_path: Path | None, overrides: dict[str, Any] | None = None) -> int:
@@ -128,6 +160,61 @@ def revoke(config_path: Path | None, sensor_id: str) -> int:
     return 0
 
 
+def add_user(config_path: Path | None, username: str, role: str, tenant: str | None = None,
+             lang: str = "ja", password_file: Path | None = None) -> int:
+    """Create a console user in `config_path`'s database (audited, actor "cli")."""
+    config = load_config(config_path, {})
+    password = read_new_password(password_file)
+    database = open_database(config.database_url)
+    try:
+        with database.session() as session:
+            user = users.create_user(session, username, password, role, tenant, lang)
+            record_audit(session, "cli", "user.create", f"user:{user.username}",
+                         {"role": role, "tenant": tenant, "language": lang}, tenant=tenant)
+            session.commit()
+    finally:
+        database.dispose()
+    sys.stderr.write(f"user '{user.username}' ({role}) created\n")
+    return 0
+
+
+def set_password(config_path: Path | None, username: str,
+                 password_file: Path | None = None) -> int:
+    """Replace a console user's password; their sessions end (audited, actor "cli")."""
+    config = load_config(config_path, {})
+    password = read_new_password(password_file)
+    database = open_database(config.database_url)
+    try:
+        with database.session() as session:
+            user = users.get_user(session, username)
+            if user is None:
+                raise YamoriError(f"no user '{username}'")
+            users.set_password(session, user, password)
+            record_audit(session, "cli", "user.update", f"user:{user.username}",
+                         {"password": "reset"}, tenant=user.tenant)
+            session.commit()
+    finally:
+        database.dispose()
+    sys.stderr.write(f"password of '{user.username}' changed; their sessions are ended\n")
+    return 0
+
+
+def read_new_password(password_file: Path | None) -> str:
+    """The first line of `password_file`, else asked twice on the terminal."""
+    if password_file is not None:
+        try:
+            text = password_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise YamoriError(f"cannot read {password_file}: {exc.strerror}") from exc
+        return text.splitlines()[0] if text else ""
+    if not sys.stdin.isatty():
+        raise YamoriError("no password: give --password-file, or run on a terminal to be asked")
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise YamoriError("the two passwords differ")
+    return first
+
+
 def write_secret(path: Path, secret: str) -> None:
     """Write `secret` to `path`, readable by its owner only (also if it existed)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -152,3 +239,12 @@ def _enroll_token_args(args: argparse.Namespace) -> int:
 
 def _revoke_args(args: argparse.Namespace) -> int:
     return revoke(args.config, args.sensor_id)
+
+
+def _add_user_args(args: argparse.Namespace) -> int:
+    return add_user(args.config, args.username, args.role, args.tenant, args.lang,
+                    args.password_file)
+
+
+def _set_password_args(args: argparse.Namespace) -> int:
+    return set_password(args.config, args.username, args.password_file)

@@ -11,16 +11,16 @@ Does not own: the sensor credentials (repo/sensors.py).
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
+from collector.auth.deps import admin_api_auth
 from collector.config import CollectorConfig
 from collector.fleet.liveness import Thresholds
-from yamori.errors import ConfigError, IngestError
+from yamori.errors import ConfigError
 
 
 @dataclass(slots=True, frozen=True)
@@ -57,14 +57,6 @@ def get_fleet(request: Request) -> FleetState:
 FleetDep = Annotated[FleetState, Depends(get_fleet)]
 
 
-def admin_auth(fleet: FleetDep, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Admit the admin bearer token; 401 without a valid one, 403 if none is configured."""
-    if fleet.admin_digest is None:
-        raise IngestError("admin API disabled: set admin_token_file in the collector config", 403)
-    scheme, _, token = (authorization or "").partition(" ")
-    digest = hashlib.sha256(token.strip().encode()).hexdigest()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(digest, fleet.admin_digest):
-        raise IngestError("admin bearer token required", 401)
-
-
-AdminAuth = Depends(admin_auth)
+# The admin bearer token (machines, scripts) or a signed-in admin (console,
+# CSRF-checked); see collector/auth/deps.py.
+AdminAuth = Depends(admin_api_auth)

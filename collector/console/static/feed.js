@@ -54,7 +54,7 @@
   params.delete("before_id");
   params.set("after_id", table.dataset.lastId || "0");
   const source = new EventSource("/api/v1/alerts/stream?" + params.toString());
-  source.onopen = function () { setState("live", "live"); };
-  source.onerror = function () { setState("lost", "reconnecting…"); };
+  source.onopen = function () { setState("live", conn.dataset.textLive || "live"); };
+  source.onerror = function () { setState("lost", conn.dataset.textLost || "reconnecting…"); };
   source.addEventListener("alert", function (ev) { addRow(JSON.parse(ev.data)); });
 })();

@@ -1,4 +1,4 @@
-"""GET / (the live feed page) and its static files."""
+"""GET / (the live feed page) and its static files, seen by a signed-in analyst."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from collector.auth.testing import add_user, sign_in
 from collector.console.views import jst
 from collector.main import create_app
 from collector.testing import enroll, sample_alert, sample_batch, temp_config
@@ -16,8 +17,19 @@ from uplink.schema import BATCHES_PATH
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(temp_config(tmp_path))) as test_client:
+    app = create_app(temp_config(tmp_path))
+    add_user(app, "aiko", "analyst", language="en")
+    # https: the session cookie is Secure, as in production.
+    with TestClient(app, base_url="https://testserver") as test_client:
+        sign_in(test_client, "aiko")
         yield test_client
+
+
+def test_feed_page_requires_sign_in(tmp_path: Path) -> None:
+    with TestClient(create_app(temp_config(tmp_path))) as anonymous:
+        answer = anonymous.get("/", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=%2F"
 
 
 def test_empty_feed_page_renders(client: TestClient) -> None:

@@ -331,8 +331,14 @@ class Agent:
                             on_stats=self.health.update,
                             on_commit=lambda _n: self.shipper.notify())
         live.start()
-        self._ready(f"suricata capturing on {self.config.capture.interface}")
         try:
+            # READY=1 only once Suricata answers on its command socket (rules
+            # loaded, capture threads running): a `systemctl start` that has
+            # returned must not leave the first seconds of traffic unseen.
+            while not stop.is_set() and not live.wait_ready(timeout=1.0):
+                pass
+            if not stop.is_set():
+                self._ready(f"suricata capturing on {self.config.capture.interface}")
             while not stop.wait(_EVE_POLL):
                 self.loop_beat = time.monotonic()
                 self.feed.poll()

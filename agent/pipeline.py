@@ -53,6 +53,10 @@ class Pipeline:
     def run(self, source: Source,
             should_stop: Callable[[], bool] | None = None) -> Iterator[EveRecord]:
         """Process every packet of `source`; yield one EVE record per alert."""
+        if getattr(source, "drains_on_stop", False):
+            # A live capture ends by itself once stopped, after the frames the
+            # kernel already holds (SIGTERM drains); a pcap stops at once.
+            should_stop = None
         for pkt in source.packets():
             if should_stop is not None and should_stop():
                 break

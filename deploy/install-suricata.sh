@@ -16,6 +16,7 @@ if command -v suricata >/dev/null 2>&1; then
     say "found Suricata ${ver:-unknown}, need >= 7.0"
 fi
 
+# shellcheck disable=SC1091
 . /etc/os-release
 codename=${VERSION_CODENAME:-}
 export DEBIAN_FRONTEND=noninteractive

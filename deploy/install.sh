@@ -5,7 +5,8 @@
 #
 # Debian 12/13, Raspberry Pi OS, Ubuntu (amd64, arm64). Installs Suricata from
 # the distribution (deploy/install-suricata.sh; --no-suricata skips it: the
-# agent then runs its builtin engine), creates the `yamori` system user,
+# agent then runs its builtin engine) and disables the distribution's
+# suricata.service (the agent runs Suricata itself), creates the `yamori` system user,
 # /etc/yamori and /var/lib/yamori, a virtualenv /opt/yamori/venv with yamori
 # installed from the source tree this script sits in (or --wheel), the
 # systemd unit, /etc/yamori/agent.toml (capture interface detected: the
@@ -123,6 +124,20 @@ step_suricata() {
     if [ "$had_backports" = 0 ] && [ -e /etc/apt/sources.list.d/bookworm-backports.sources ]; then
         record "file /etc/apt/sources.list.d/bookworm-backports.sources"
     fi
+    step_distribution_suricata
+}
+
+step_distribution_suricata() {
+    # The agent runs its own Suricata (af-packet on the capture interface). The
+    # distribution's suricata.service, enabled by the package, would capture a
+    # second time with the stock config (and, on a box without eth0, fail in a
+    # restart loop). systemctl enable/disable work without systemd running too.
+    command -v systemctl >/dev/null 2>&1 || return 0
+    systemctl is-enabled --quiet suricata.service 2>/dev/null || return 0
+    systemctl disable --quiet suricata.service
+    if have_systemd; then systemctl stop suricata.service || true; fi
+    record "disabled suricata.service"
+    say "disabled the distribution's suricata.service (the agent runs Suricata itself)"
 }
 
 step_user() {
@@ -176,7 +191,10 @@ step_virtualenv() {
     say "installing yamori from $target into $VENV (this takes a few minutes on a Pi)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "$target"
-    say "installed $("$VENV/bin/yamori" --version)"
+    # A failing command substitution inside `say` would not stop the script.
+    local version
+    version=$("$VENV/bin/yamori" --version) || die "the installed yamori does not start (above)"
+    say "installed $version"
     changed=1
 }
 

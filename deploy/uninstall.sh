@@ -8,7 +8,8 @@
 # /var/lib/yamori (the alert queue: alerts not yet delivered are lost) and the
 # `yamori` user and group. Packages and apt sources are removed only when
 # deploy/install.sh recorded that it added them (/opt/yamori/install.state):
-# a Suricata the box had before stays. --keep-data keeps /var/lib/yamori and
+# a Suricata the box had before stays (its suricata.service, which the
+# installer disabled, is enabled again). --keep-data keeps /var/lib/yamori and
 # the yamori user that owns it, so a reinstall picks the queue up again.
 # Idempotent: running it twice removes nothing the second time.
 set -euo pipefail
@@ -59,12 +60,13 @@ remove_unit() {
 remove_recorded() {
     # Packages and files the installer added (and only those).
     [ -f "$STATE" ] || return 0
-    local kind what packages=()
+    local kind what unit packages=() reenable=()
     while read -r kind what; do
         case "$kind" in
             apt) dpkg-query -W -f='${Status}' "$what" 2>/dev/null | grep -q "ok installed" \
                      && packages+=("$what") ;;
             file) remove_path "$what" ;;
+            disabled) reenable+=("$what") ;;
         esac
     done < "$STATE"
     if [ ${#packages[@]} -gt 0 ]; then
@@ -72,6 +74,14 @@ remove_recorded() {
         say "purged packages the installer added: ${packages[*]}"
         removed=$((removed + 1))
     fi
+    # A unit the installer disabled on a package it did not add (a Suricata
+    # the box had before) is enabled again; purged packages took theirs along.
+    for unit in "${reenable[@]}"; do
+        if [ "$(systemctl is-enabled "$unit" 2>/dev/null || true)" = disabled ]; then
+            systemctl enable --quiet "$unit"
+            say "re-enabled $unit"
+        fi
+    done
 }
 
 remove_user() {
@@ -90,7 +100,7 @@ main() {
     case "${1:-}" in
         --keep-data) keep_data=1 ;;
         "") ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) say "unknown option $1 (usage: uninstall.sh [--keep-data])" >&2; exit 1 ;;
     esac
     [ "$(id -u)" = 0 ] || { say "must run as root"; exit 1; }

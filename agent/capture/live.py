@@ -37,7 +37,15 @@ STATS_EVERY = 1.0  # seconds between kernel counter reads while capturing
 
 
 class LiveSource:
-    """Capture frames from `interface` until `stop()` is called or `should_stop()` is true."""
+    """Capture frames from `interface` until `stop()` is called or `should_stop()` is true.
+
+    A stop is a drain, not a cut: the frames the kernel already holds in the
+    ring are still yielded (one pass round it) before `packets()` ends, so a
+    SIGTERM never loses traffic the kernel accepted. Callers let the source
+    end by itself (`drains_on_stop`) rather than breaking off mid-ring.
+    """
+
+    drains_on_stop = True
 
     def __init__(self, interface: str, bpf: str | None = None, snaplen: int = 65535,
                  should_stop: Callable[[], bool] | None = None,
@@ -57,7 +65,7 @@ class LiveSource:
         self._logged_drops = 0
 
     def stop(self) -> None:
-        """Ask `packets()` to return at its next poll timeout."""
+        """Ask `packets()` to drain the frames the kernel holds and return."""
         self._stopped = True
 
     def packets(self) -> Iterator[Packet]:
@@ -70,16 +78,35 @@ class LiveSource:
                 self._refresh_stats()
                 poller.poll(int(POLL_TIMEOUT * 1000))
                 continue
-            # Copy the block out and release it before the pipeline runs, so
-            # the kernel can refill it while Python inspects these packets.
-            frames = take_block(self._map, offsets[block], self.snaplen)
+            yield from self._take(offsets[block])
             block = (block + 1) % len(offsets)
-            for frame in frames:
-                self._delivered += 1
-                yield Packet(ts=frame.ts, raw=frame.data, linktype=LINKTYPE_ETHERNET,
-                             pcap_cnt=self._delivered)
             if time.monotonic() >= self._next_stats:
                 self._refresh_stats()
+        yield from self._drain(block, offsets)
+
+    def _drain(self, block: int, offsets: list[int]) -> Iterator[Packet]:
+        """After a stop: the blocks the kernel has filled, then end."""
+        if self._sock.fileno() == -1:
+            return
+        # The block being filled is handed over within block_timeout_ms of its
+        # first frame; wait that long (twice) for it, never longer.
+        deadline = time.monotonic() + 2 * self.ring.block_timeout_ms / 1000
+        for _ in offsets:
+            while not block_ready(self._map, offsets[block]):
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.005)
+            yield from self._take(offsets[block])
+            block = (block + 1) % len(offsets)
+
+    def _take(self, offset: int) -> Iterator[Packet]:
+        # Copy the block out and release it before the pipeline runs, so
+        # the kernel can refill it while Python inspects these packets.
+        frames = take_block(self._map, offset, self.snaplen)
+        for frame in frames:
+            self._delivered += 1
+            yield Packet(ts=frame.ts, raw=frame.data, linktype=LINKTYPE_ETHERNET,
+                         pcap_cnt=self._delivered)
 
     def stats(self) -> dict[str, int]:
         """Kernel and source counters since the source was opened.

@@ -1,4 +1,4 @@
-"""deploy/install.sh and deploy/uninstall.sh: syntax, shellcheck, and a real install in a chroot.
+"""deploy/*.sh: syntax, shellcheck, argument checks, and a real install in a chroot.
 
 The chroot test copies a debootstrap root (YAMORI_TEST_CHROOT, default
 /tmp/fresh-bookworm: Debian bookworm minbase with python3), runs the installer
@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = [ROOT / "deploy" / "install.sh", ROOT / "deploy" / "uninstall.sh"]
+INSTALL = ROOT / "deploy" / "install.sh"
+SCRIPTS = sorted((ROOT / "deploy").glob("*.sh"))
+BUILD_AND_PUBLISH = ROOT / "deploy" / "rules-build-and-publish.sh"
 FRESH = Path(os.environ.get("YAMORI_TEST_CHROOT", "/tmp/fresh-bookworm"))
 
 
@@ -40,8 +42,36 @@ def test_script_is_strict(script: Path) -> None:
 
 
 def test_installer_requires_a_collector() -> None:
-    out = subprocess.run(["bash", str(SCRIPTS[0]), "--no-start"], capture_output=True, text=True)
+    out = subprocess.run(["bash", str(INSTALL), "--no-start"], capture_output=True, text=True)
     assert out.returncode != 0 and "--collector is required" in out.stderr
+
+
+def test_every_unit_script_is_shipped() -> None:
+    # yamori-rules-build.service runs this script (installed as /opt/yamori/bin/...).
+    assert BUILD_AND_PUBLISH in SCRIPTS
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "--collector (or YAMORI_COLLECTOR_URL) is required"),
+    (["--collector", "http://127.0.0.1:9"], "--admin-token-file"),
+    (["--collector", "http://127.0.0.1:9", "--admin-token-file", "/nonexistent/token"],
+     "cannot read the admin token file /nonexistent/token"),
+    (["--bogus"], "unknown option --bogus"),
+])
+def test_build_and_publish_refuses_incomplete_settings(args: list[str], message: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YAMORI_")}
+    out = subprocess.run(["bash", str(BUILD_AND_PUBLISH), *args], capture_output=True,
+                         text=True, env=env)
+    assert out.returncode != 0 and message in out.stderr
+
+
+def test_build_and_publish_needs_a_readable_build_config(tmp_path: Path) -> None:
+    token = tmp_path / "admin.token"
+    token.write_text("t\n")
+    out = subprocess.run(["bash", str(BUILD_AND_PUBLISH), "--collector", "http://127.0.0.1:9",
+                          "--admin-token-file", str(token), "--config", str(tmp_path / "no.toml")],
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and f"cannot read the build config {tmp_path}/no.toml" in out.stderr
 
 
 def test_template_has_every_placeholder_the_installer_fills() -> None:
@@ -89,7 +119,7 @@ def chroot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-INSTALL = ("/src/deploy/install.sh --collector https://soc.example.invalid "
+INSTALL_CMD = ("/src/deploy/install.sh --collector https://soc.example.invalid "
            "--token s3cret-token --interface eth9 --sensor-id box-1 --tenant tanaka "
            "--no-suricata --no-start --no-enroll")
 
@@ -97,7 +127,7 @@ INSTALL = ("/src/deploy/install.sh --collector https://soc.example.invalid "
 @slow
 def test_install_check_reinstall_and_uninstall_leave_no_trace(chroot: Path) -> None:
     before = sh(chroot, "find /etc /opt /var/lib /usr/local -xdev | sort").stdout.splitlines()
-    first = sh(chroot, INSTALL)
+    first = sh(chroot, INSTALL_CMD)
     assert "created system user yamori" in first.stdout
     assert "wrote /etc/yamori/agent.toml" in first.stdout
 
@@ -111,7 +141,7 @@ def test_install_check_reinstall_and_uninstall_leave_no_trace(chroot: Path) -> N
     assert 'interface = "eth9"' in conf and 'tenant = "tanaka"' in conf
     assert (chroot / "etc/systemd/system/yamori-agent.service").is_file()
 
-    again = sh(chroot, INSTALL).stdout
+    again = sh(chroot, INSTALL_CMD).stdout
     assert "already installed" in again and "left as it is" in again and "unchanged" in again
 
     gone = sh(chroot, "/src/deploy/uninstall.sh").stdout

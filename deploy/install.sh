@@ -27,7 +27,7 @@ USER_NAME=yamori
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
 
-collector="" token="" token_file="" interface="" wheel="" sensor_id="" tenant=""
+collector="" token="" token_file="" interface="" wheel="" sensor_id="" tenant="" vendor_key=""
 engine=auto with_suricata=1 start=1 enroll=1
 changed=0  # set when the venv, unit, config or token changed: restart then
 
@@ -44,6 +44,9 @@ usage: sudo ./install.sh --collector URL (--token T | --token-file F) [options]
   --tenant NAME      the customer this box belongs to
   --engine E         auto (default), builtin or suricata
   --wheel FILE|URL   install this yamori wheel instead of the source tree
+  --vendor-key FILE  the vendor's rule-signing public key (PEM); default:
+                     vendor.pub beside this script. Without one the box
+                     refuses every remote rule update.
   --no-suricata      do not install Suricata (the agent uses its builtin engine)
   --no-start         do not enable or start yamori-agent
   --no-enroll        write the token file but do not call `yamori enroll`
@@ -61,6 +64,7 @@ parse_args() {
             --tenant) tenant=${2:?}; shift ;;
             --engine) engine=${2:?}; shift ;;
             --wheel) wheel=${2:?}; shift ;;
+            --vendor-key) vendor_key=${2:?}; shift ;;
             --no-suricata) with_suricata=0 ;;
             --no-start) start=0 ;;
             --no-enroll) enroll=0 ;;
@@ -249,6 +253,26 @@ step_config() {
     changed=1
 }
 
+step_vendor_key() {
+    # Rule bundles are verified against this key on the box; it is public,
+    # but only root may replace it (a swapped key would admit any ruleset).
+    local key=${vendor_key:-$HERE/vendor.pub} dest=$ETC/vendor.pub
+    if [ ! -f "$key" ]; then
+        [ -n "$vendor_key" ] && die "--vendor-key $vendor_key: no such file"
+        say "warning: no vendor key ($key): remote rule updates will be refused"
+        return
+    fi
+    grep -q "BEGIN PUBLIC KEY" "$key" || die "$key is not a PEM public key"
+    if [ -f "$dest" ] && cmp -s "$key" "$dest"; then
+        say "vendor key $dest unchanged"
+        return
+    fi
+    install -m 0644 -o root -g root "$key" "$dest.tmp"
+    mv "$dest.tmp" "$dest"
+    say "installed vendor key $dest"
+    changed=1
+}
+
 step_token() {
     local file=$ETC/sensor.token
     if [ -z "$token" ]; then
@@ -318,6 +342,7 @@ main() {
     step_directories
     step_virtualenv
     step_unit
+    step_vendor_key
     step_config
     step_token
     step_check

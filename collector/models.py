@@ -1,7 +1,9 @@
 """The collector's tables, as typed SQLAlchemy 2.0 declarative classes.
 
 Owns: `sensors` (who may send), `alerts` (what they sent; `id` is the feed
-cursor), `batches` (what each batch_id was answered, so a replay answers the
+cursor; `incident_id` the incident it was grouped into at ingest),
+`signatures` (each distinct rule message seen, for the feed's text search),
+`batches` (what each batch_id was answered, so a replay answers the
 same), `sensor_counters` (the latest queue accounting each agent sent),
 `enrollment_tokens` (single-use, expiring; only their sha256), `sensor_status`
 (the last heartbeat and the liveness state of each sensor) and `heartbeats`
@@ -79,16 +81,50 @@ class Alert(Base):
     app_proto: Mapped[str | None] = mapped_column(String(64))
     flow_id: Mapped[int | None] = mapped_column(BigInteger)
     eve: Mapped[str] = mapped_column(Text)
+    # Set at ingest (collector/incidents/grouping.py); None for fleet events,
+    # which the detector stores directly.
+    incident_id: Mapped[int | None] = mapped_column(
+        CursorId, ForeignKey("incidents.id"), default=None)
 
     # The feed pages by id within one filter, so each filter leads an index
-    # that ends in id; ts_epoch serves `since`.
+    # that ends in id: an equality filter then reads its first page straight
+    # off the index, newest first, and stops (bench/console_feed.py shows the
+    # plans). ts_epoch serves the time range.
     __table_args__ = (
         Index("ix_alerts_sensor_id_id", "sensor_id", "id"),
         Index("ix_alerts_tenant_id", "tenant", "id"),
         Index("ix_alerts_signature_id_id", "signature_id", "id"),
         Index("ix_alerts_severity_id", "severity", "id"),
         Index("ix_alerts_ts_epoch", "ts_epoch"),
+        Index("ix_alerts_category_id", "category", "id"),
+        Index("ix_alerts_src_ip_id", "src_ip", "id"),
+        Index("ix_alerts_dest_ip_id", "dest_ip", "id"),
+        Index("ix_alerts_incident_id_id", "incident_id", "id"),
+        # A customer viewer's feed is always one tenant's: their sid filter and
+        # signature search read this rather than every tenant's alerts of the sids.
+        Index("ix_alerts_tenant_sid_id", "tenant", "signature_id", "id"),
+        # A tenant's or a sensor's time range reads these, not all its alerts
+        # newest first (a sensor offline for a day has none in the last day).
+        Index("ix_alerts_tenant_ts_epoch", "tenant", "ts_epoch"),
+        Index("ix_alerts_sensor_ts_epoch", "sensor_id", "ts_epoch"),
     )
+
+
+class Signature(Base):
+    """One rule message as alerts carried it: (gid, sid, rev) with its text and category.
+
+    Upserted at ingest. Signature search runs on this small table (thousands
+    of rows) and filters alerts by the sids found, rather than scanning the
+    text of a million alerts.
+    """
+
+    __tablename__ = "signatures"
+
+    gid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    rev: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
 
 
 class Batch(Base):

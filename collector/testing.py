@@ -1,6 +1,7 @@
 """Helpers for testing against a real collector (ours and other modules' tests).
 
-Owns: building a collector on a temporary SQLite file, enrolling a sensor,
+Owns: building a collector on a temporary SQLite file (optionally with an
+admin bearer token, which signs in to the console API as an admin), enrolling a sensor,
 sample EVE alert records and batches, and a collector served by uvicorn on
 127.0.0.1 in a background thread (for clients that need a real socket: the
 uplink, the event stream). Does not own: any production behaviour.
@@ -25,14 +26,30 @@ from collector.main import create_app
 from collector.repo.sensors import create_sensor
 from collector.state import AppState
 
+ADMIN_TOKEN = "collector-test-admin-token"
 
-def temp_config(tmp_path: Path, **overrides: Any) -> CollectorConfig:
-    """A config on a fresh SQLite file under `tmp_path`, quick to stream."""
+
+def temp_config(tmp_path: Path, admin_token: str | None = None,
+                **overrides: Any) -> CollectorConfig:
+    """A config on a fresh SQLite file under `tmp_path`, quick to stream.
+
+    With `admin_token` (e.g. ADMIN_TOKEN), it is written to an admin_token_file:
+    requests with `admin_headers(admin_token)` then act as an admin.
+    """
     base = CollectorConfig(
         port=0, database_url=f"sqlite:///{tmp_path / 'collector.sqlite'}",
         stream_poll_seconds=0.05, stream_heartbeat_seconds=0.5,
     )
+    if admin_token is not None:
+        token_file = tmp_path / "collector-admin.token"
+        token_file.write_text(admin_token + "\n", encoding="utf-8")
+        base = replace(base, admin_token_file=str(token_file))
     return replace(base, **overrides)
+
+
+def admin_headers(token: str = ADMIN_TOKEN) -> dict[str, str]:
+    """The Authorization header of the admin bearer token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def enroll(app: FastAPI, sensor_id: str = "pi-001", tenant: str = "tanaka-kogyo") -> str:

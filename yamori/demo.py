@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import secrets
 import shutil
 import socket
 import sys
@@ -82,6 +83,12 @@ class CollectorThread:
     def url(self) -> str:
         return f"http://{self.config.listen}:{self.config.port}"
 
+    @property
+    def admin_token(self) -> str | None:
+        """The admin bearer token the collector admits (the feed needs a signed-in user)."""
+        path = self.config.admin_token_file
+        return Path(path).read_text(encoding="utf-8").strip() if path else None
+
     def start(self, timeout: float = 15.0) -> None:
         self.thread.start()
         deadline = time.monotonic() + timeout
@@ -102,9 +109,14 @@ def free_port(host: str) -> int:
 
 
 def start_collector(workdir: Path, port: int) -> tuple[CollectorThread, str]:
-    """Start a collector on loopback and enroll the demo sensor; returns (collector, token)."""
+    """Start a collector on loopback and enroll the demo sensor; returns (collector, token).
+
+    The collector admits a fresh admin bearer token (`collector.admin_token`),
+    kept in the workdir: the demo reads the feed with it.
+    """
     config = load_config(None, {"listen": "127.0.0.1", "port": port or free_port("127.0.0.1"),
-                                "database_url": f"sqlite:///{workdir / 'collector.sqlite'}"})
+                                "database_url": f"sqlite:///{workdir / 'collector.sqlite'}",
+                                "admin_token_file": str(admin_token_file(workdir))})
     database = open_database(config.database_url)
     with database.session() as session:
         token = create_sensor(session, SENSOR_ID, TENANT, "田中工業 事務所 Raspberry Pi")
@@ -112,6 +124,15 @@ def start_collector(workdir: Path, port: int) -> tuple[CollectorThread, str]:
     collector = CollectorThread(config)
     collector.start()
     return collector, token
+
+
+def admin_token_file(workdir: Path) -> Path:
+    """The workdir's admin token file, made (owner-only) with a new token if absent."""
+    path = workdir / "admin.token"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32) + "\n", encoding="utf-8")
+    return path
 
 
 def et_open_rules() -> Path | None:
@@ -148,13 +169,15 @@ def run_agent(workdir: Path, pcap: Path, url: str, token: str,
         agent.close()
 
 
-def fetch_alerts(url: str) -> list[dict[str, Any]]:
-    """Every alert the collector holds, oldest first, through its public feed API."""
+def fetch_alerts(url: str, admin_token: str | None = None) -> list[dict[str, Any]]:
+    """Every alert the collector holds, oldest first, through its public feed API
+    (signed in with the collector's admin bearer token)."""
     alerts: list[dict[str, Any]] = []
     after = 0
+    headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
     while True:
         reply = requests.get(f"{url}/api/v1/alerts", params={"after_id": after, "limit": 1000},
-                             timeout=10)
+                             headers=headers, timeout=10)
         reply.raise_for_status()
         page = reply.json()["alerts"]
         if not page:
@@ -213,7 +236,7 @@ def run_demo(args: argparse.Namespace) -> int:
         pcap = workdir / "demo-attacks.pcap"
         expected = write_demo_capture(pcap)
         summary = run_agent(workdir, pcap, collector.url, token, args.engine)
-        stored = fetch_alerts(collector.url)
+        stored = fetch_alerts(collector.url, collector.admin_token)
         verdict = verify(summary.alert_ids, stored, expected, args.engine)
         out = sys.stdout
         out.write(summary_text(stored, summary, args.engine) + "\n")

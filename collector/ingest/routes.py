@@ -35,4 +35,5 @@ IncomingBatch = Annotated[AlertBatch, Depends(incoming_batch)]
 def post_batch(sensor: SensorAuth, batch: IncomingBatch, session: SessionDep,
                state: StateDep) -> BatchResult:
     """Store a batch idempotently; the authenticated sensor sets sensor_id and tenant."""
-    return store_batch(session, sensor, batch, state.metrics)
+    return store_batch(session, sensor, batch, state.metrics,
+                       state.config.incident_window_seconds)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from collector.testing import enroll, serve_in_thread, temp_config
+from collector.testing import ADMIN_TOKEN, enroll, serve_in_thread, temp_config
 from yamori import demo
 from yamori.demo_capture import EXPECTED, write_demo_capture
 
@@ -54,7 +54,7 @@ def test_live_attack_traffic_reaches_the_collector(veth: tuple[str, str, str],
     write_demo_capture(pcap)
     metrics_port = demo.free_port("127.0.0.1")
     try:
-        with serve_in_thread(temp_config(tmp_path)) as live:
+        with serve_in_thread(temp_config(tmp_path, admin_token=ADMIN_TOKEN)) as live:
             token = enroll(live.app, sensor_id="live-1")
             config = work / "agent.toml"
             config.write_text(f"""
@@ -81,9 +81,10 @@ port = {metrics_port}
                                 "import sys; from scapy.all import rdpcap, sendp; "
                                 "sendp(rdpcap(sys.argv[1]), iface=sys.argv[2], verbose=False)",
                                 str(pcap), inner], check=True, capture_output=True, timeout=120)
-                wait_until(lambda: len(demo.fetch_alerts(live.url)) >= len(EXPECTED), 30)
+                wait_until(lambda: len(demo.fetch_alerts(live.url, ADMIN_TOKEN))
+                           >= len(EXPECTED), 30)
                 time.sleep(1)  # anything extra would have arrived by now
-                stored = demo.fetch_alerts(live.url)
+                stored = demo.fetch_alerts(live.url, ADMIN_TOKEN)
                 # The agent's raised ids are not visible from outside: exactness is
                 # checked as "each expected alert stored once, nothing else stored".
                 verdict = demo.verify([a["alert_id"] for a in stored], stored, EXPECTED)

@@ -11,12 +11,19 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from collector.main import create_app
-from collector.testing import enroll, sample_alert, sample_batch, temp_config
+from collector.testing import (
+    ADMIN_TOKEN,
+    admin_headers,
+    enroll,
+    sample_alert,
+    sample_batch,
+    temp_config,
+)
 from uplink.schema import BATCHES_PATH
 
 
 def test_ingest_and_feed_on_postgresql(tmp_path: Path, pg_url: str) -> None:
-    app = create_app(temp_config(tmp_path, database_url=pg_url))
+    app = create_app(temp_config(tmp_path, admin_token=ADMIN_TOKEN, database_url=pg_url))
     with TestClient(app) as client:
         token = enroll(app)
         alert = sample_alert(1, flow_id=2**62)
@@ -25,7 +32,8 @@ def test_ingest_and_feed_on_postgresql(tmp_path: Path, pg_url: str) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         first = client.post(BATCHES_PATH, json=batch, headers=headers)
         again = client.post(BATCHES_PATH, json=batch, headers=headers)
-        feed = client.get("/api/v1/alerts", params={"sid": 2**32 - 1}).json()
+        feed = client.get("/api/v1/alerts", params={"sid": 2**32 - 1},
+                          headers=admin_headers()).json()
         health = client.get("/healthz").json()
     assert first.status_code == 200 and first.json()["stored"] == 2
     assert again.json() == first.json()

@@ -31,6 +31,7 @@ from agent.engines.suricata.discover import usable
 from agent.engines.suricata.live import suricata_pids
 from collector.cli import enroll
 from collector.config import load_config
+from collector.testing import ADMIN_TOKEN
 
 
 @dataclass(slots=True, frozen=True)
@@ -166,7 +167,7 @@ token = "{token}"
 
 def _fetch(pair: Pair) -> list[dict[str, Any]]:
     code = ("import json; from yamori.demo import fetch_alerts; "
-            f"print(json.dumps(fetch_alerts('http://127.0.0.1:{PORT}')))")
+            f"print(json.dumps(fetch_alerts('http://127.0.0.1:{PORT}', {ADMIN_TOKEN!r})))")
     done = subprocess.run(in_ns(pair.ns_a, sys.executable, "-c", code), capture_output=True,
                           text=True, check=True, cwd=ROOT, timeout=60)
     return list(json.loads(done.stdout))
@@ -231,7 +232,10 @@ def _suricata_pid(config: Path) -> int | None:
 
 def test_alerts_survive_agent_and_suricata_kills(pair: Pair, tmp_path: Path) -> None:
     collector_toml = tmp_path / "collector.toml"
-    collector_toml.write_text(f'database_url = "sqlite:///{tmp_path / "collector.sqlite"}"\n')
+    admin_token = tmp_path / "admin.token"
+    admin_token.write_text(ADMIN_TOKEN + "\n")
+    collector_toml.write_text(f'database_url = "sqlite:///{tmp_path / "collector.sqlite"}"\n'
+                              f'admin_token_file = "{admin_token}"\n')
     token = enroll(load_config(collector_toml), "pi-live", "tanaka-kogyo")
     procs: list[subprocess.Popen[bytes]] = []
     stop_file = tmp_path / "stop-client"

@@ -101,7 +101,7 @@ def board(collector: CollectorProcess) -> dict[str, dict[str, Any]]:
 
 def fleet_sids(collector: CollectorProcess, sensor_id: str) -> list[int]:
     answer = requests.get(collector.url + "/api/v1/alerts", params={"sensor": sensor_id},
-                          timeout=5)
+                          headers=admin_headers(), timeout=5)
     return [a["alert"]["signature_id"] for a in answer.json()["alerts"]]
 
 

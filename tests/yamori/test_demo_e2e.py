@@ -43,7 +43,7 @@ def test_exactly_once_after_the_uplink_was_interrupted(tmp_path: Path) -> None:
         assert not agent.is_alive()
         summary = result["summary"]
         assert summary.drained
-        stored = demo.fetch_alerts(restarted.url)
+        stored = demo.fetch_alerts(restarted.url, restarted.admin_token)
         verdict = demo.verify(summary.alert_ids, stored, EXPECTED)
         assert verdict.problems == []
         assert len(stored) == len(summary.alert_ids) == len(EXPECTED)

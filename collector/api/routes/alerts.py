@@ -1,6 +1,7 @@
 """GET /api/v1/alerts (JSON feed) and GET /api/v1/alerts/stream (server-sent events).
 
-Owns: the HTTP shape of the feed and the stream. The stream polls the
+Owns: the HTTP shape of the feed and the stream. Both need a signed-in
+user and show a customer viewer only their own tenant. The stream polls the
 database every `stream_poll_seconds` from the last id it sent (or the
 `Last-Event-ID` the browser resends on reconnect), and writes a comment line
 every `stream_heartbeat_seconds` so proxies keep the connection open.
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from collector.api.deps import FeedFilterDep, SessionDep, StateDep
+from collector.api.deps import ScopedFeedFilter, SessionDep, StateDep
 from collector.repo.alerts import FeedFilter, alerts_after, feed_page, last_alert_id, public_alert
 from collector.state import AppState
 
@@ -30,7 +31,7 @@ LIMIT_DOC = f"page size (default {DEFAULT_LIMIT}), capped at the config's page_s
 
 @router.get("")
 def list_alerts(
-    flt: FeedFilterDep, session: SessionDep, state: StateDep,
+    flt: ScopedFeedFilter, session: SessionDep, state: StateDep,
     limit: Annotated[int | None, Query(ge=1, description=LIMIT_DOC)] = None,
 ) -> dict[str, Any]:
     """Newest first; with `after_id`, oldest first from that cursor."""
@@ -42,7 +43,7 @@ def list_alerts(
 
 @router.get("/stream")
 async def stream_alerts(
-    request: Request, flt: FeedFilterDep, state: StateDep,
+    request: Request, flt: ScopedFeedFilter, state: StateDep,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """New alerts as `event: alert` with `id:` set to the feed cursor."""

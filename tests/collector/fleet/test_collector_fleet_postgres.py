@@ -29,7 +29,8 @@ def test_fleet_cycle_on_postgresql(tmp_path: Path, pg_url: str) -> None:
                            datetime.now(UTC) + timedelta(seconds=500))
         assert [t.state for t in moved] == ["offline"]
         client.post(HEARTBEAT_PATH, json=heartbeat_body("pg-box"), headers=auth)
-        sids = [a["alert"]["signature_id"] for a in client.get("/api/v1/alerts").json()["alerts"]]
+        feed = client.get("/api/v1/alerts", headers=admin_headers()).json()
+        sids = [a["alert"]["signature_id"] for a in feed["alerts"]]
         assert sids == [SENSOR_RECOVERED.sid, SENSOR_OFFLINE.sid]
         board = client.get("/api/v1/sensors", headers=admin_headers()).json()["sensors"]
         assert board[0]["state"] == "online"

@@ -59,7 +59,7 @@ def run_detector(client: TestClient, now: datetime) -> list[tuple[str, str]]:
 
 
 def fleet_alerts(client: TestClient) -> list[dict[str, object]]:
-    return [a for a in client.get("/api/v1/alerts").json()["alerts"]
+    return [a for a in client.get("/api/v1/alerts", headers=admin_headers()).json()["alerts"]
             if a["alert"]["gid"] == events.FLEET_GID]
 
 
@@ -166,7 +166,8 @@ def test_fleet_events_reach_the_stream_feed_filter_by_sid(client: TestClient,
                                                           token: str) -> None:
     beat(client, token)
     run_detector(client, datetime.now(UTC) + timedelta(seconds=200))
-    page = client.get("/api/v1/alerts", params={"sid": events.SENSOR_OFFLINE.sid}).json()
+    page = client.get("/api/v1/alerts", params={"sid": events.SENSOR_OFFLINE.sid},
+                      headers=admin_headers()).json()
     assert len(page["alerts"]) == 1
     assert page["alerts"][0]["yamori_fleet"]["event"] == "sensor-offline"
 

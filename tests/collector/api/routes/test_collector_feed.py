@@ -1,4 +1,4 @@
-"""GET /api/v1/alerts: order, filters, cursors and paging."""
+"""GET /api/v1/alerts: order, filters, cursors and paging, as a signed-in analyst."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from collector.auth.deps import current_user
+from collector.auth.principal import Principal
 from collector.main import create_app
 from collector.testing import enroll, sample_alert, sample_batch, temp_config
 from uplink.schema import BATCHES_PATH
@@ -25,6 +27,7 @@ def alert(n: int, sid: int = 2019401, severity: int = 1, minute: int = 13) -> di
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(temp_config(tmp_path, page_size_max=3))
+    app.dependency_overrides[current_user] = lambda: Principal("aiko", "analyst")
     with TestClient(app) as test_client:
         pi1 = enroll(app, "pi-001", "tanaka-kogyo")
         pi2 = enroll(app, "pi-002", "suzuki-shoten")
@@ -45,6 +48,12 @@ def ids(client: TestClient, **params: Any) -> list[int]:
     answer = client.get(FEED, params=params)
     assert answer.status_code == 200, answer.text
     return [a["id"] for a in answer.json()["alerts"]]
+
+
+def test_feed_requires_a_signed_in_user(tmp_path: Path) -> None:
+    with TestClient(create_app(temp_config(tmp_path))) as anonymous:
+        answer = anonymous.get(FEED)
+    assert answer.status_code == 401
 
 
 def test_newest_first_by_default(client: TestClient) -> None:

@@ -1,7 +1,8 @@
 """GET /api/v1/alerts/stream: server-sent events over a real loopback socket.
 
 TestClient buffers whole responses, so an endless stream is read from a
-collector served by uvicorn on 127.0.0.1 instead.
+collector served by uvicorn on 127.0.0.1 instead. The stream needs a signed-in
+user: the tests sign in as an analyst through the dependency override.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from collector.auth.deps import current_user
+from collector.auth.principal import Principal
 from collector.testing import (
     LiveCollector,
     enroll,
@@ -32,6 +35,7 @@ STREAM = "/api/v1/alerts/stream"
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveCollector]:
     with serve_in_thread(temp_config(tmp_path)) as collector:
+        collector.app.dependency_overrides[current_user] = lambda: Principal("aiko", "analyst")
         yield collector
 
 
@@ -63,6 +67,12 @@ def read_events(response: httpx.Response, want: int, timeout: float = 10.0) -> l
         if (want and len(alerts) >= want) or (not want and any("comment" in e for e in events)):
             return events
     return events
+
+
+def test_stream_requires_a_signed_in_user(tmp_path: Path) -> None:
+    with serve_in_thread(temp_config(tmp_path)) as anonymous:
+        answer = httpx.get(anonymous.url + STREAM, timeout=10)
+    assert answer.status_code == 401
 
 
 def test_new_alert_is_streamed(live: LiveCollector) -> None:

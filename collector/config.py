@@ -48,7 +48,7 @@ class CollectorConfig:
     heartbeat_offline_factor: float = 3.0
     offline_check_seconds: float = 5.0
     clock_skew_max_seconds: float = 300.0
-    heartbeat_history_days: float = 30.0
+    heartbeat_history_days: float = 62.0
     # Rulesets (issue 6): signed bundles published to channels, canary rollout.
     rules_dir: str = "var/rulesets"
     rules_vendor_key_file: str = ""

@@ -31,6 +31,7 @@ COMMANDS = {
     "enroll": "agent.enroll",
     "demo": "yamori.demo",
     "rules": "rules.cli",
+    "report": "collector.report.cli",
 }
 
 

@@ -108,22 +108,55 @@ def free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def start_collector(workdir: Path, port: int) -> tuple[CollectorThread, str]:
+@dataclass(slots=True, frozen=True)
+class DemoLogin:
+    """A console account the demo makes, printed so the user can sign in."""
+
+    username: str
+    password: str
+    role: str
+
+
+def start_collector(workdir: Path, port: int,
+                    logins: list[DemoLogin] | None = None) -> tuple[CollectorThread, str]:
     """Start a collector on loopback and enroll the demo sensor; returns (collector, token).
 
     The collector admits a fresh admin bearer token (`collector.admin_token`),
-    kept in the workdir: the demo reads the feed with it.
+    kept in the workdir: the demo reads the feed with it. Console accounts in
+    `logins` are created (or get the given password) for the browser.
     """
+    # cookie_secure off: the demo console is plain HTTP on 127.0.0.1.
     config = load_config(None, {"listen": "127.0.0.1", "port": port or free_port("127.0.0.1"),
                                 "database_url": f"sqlite:///{workdir / 'collector.sqlite'}",
-                                "admin_token_file": str(admin_token_file(workdir))})
+                                "admin_token_file": str(admin_token_file(workdir)),
+                                "cookie_secure": False})
     database = open_database(config.database_url)
     with database.session() as session:
         token = create_sensor(session, SENSOR_ID, TENANT, "田中工業 事務所 Raspberry Pi")
+        for login in logins or []:
+            _ensure_login(session, login)
+        session.commit()
     database.dispose()
     collector = CollectorThread(config)
     collector.start()
     return collector, token
+
+
+def _ensure_login(session: Any, login: DemoLogin) -> None:
+    from collector.auth.users import create_user, get_user, set_password
+
+    user = get_user(session, login.username)
+    if user is None:
+        create_user(session, login.username, login.password, login.role,
+                    tenant=TENANT if login.role == "customer" else None)
+    else:
+        set_password(session, user, login.password)
+
+
+def demo_logins() -> list[DemoLogin]:
+    """An analyst and the customer's viewer, each with a fresh random password."""
+    return [DemoLogin("analyst", secrets.token_urlsafe(12), "analyst"),
+            DemoLogin("tanaka", secrets.token_urlsafe(12), "customer")]
 
 
 def admin_token_file(workdir: Path) -> Path:
@@ -231,7 +264,8 @@ def summary_text(stored: list[dict[str, Any]], summary: RunSummary,
 def run_demo(args: argparse.Namespace) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="yamori-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    collector, token = start_collector(workdir, args.port)
+    logins = [] if args.once else demo_logins()
+    collector, token = start_collector(workdir, args.port, logins)
     try:
         pcap = workdir / "demo-attacks.pcap"
         expected = write_demo_capture(pcap)
@@ -246,7 +280,9 @@ def run_demo(args: argparse.Namespace) -> int:
                    else "demo: FAILED\n")
         if args.once:
             return 0 if verdict.ok else 1
-        out.write(f"\nSOC feed: {collector.url}/   (Ctrl-C to stop)\n")
+        out.write(f"\nSOC console: {collector.url}/   (Ctrl-C to stop)\n")
+        for login in logins:
+            out.write(f"  sign in as {login.username} / {login.password}  ({login.role})\n")
         out.flush()
         wait_forever()
         return 0

@@ -1,6 +1,9 @@
 """`yamori collector …`: run the collector, enroll and revoke sensors, manage console users.
 
-Owns: the `collector serve`, `collector add-sensor`, `collector enroll-token`,
+Owns: the `collector serve` (one process, or `--workers N` uvicorn worker
+processes on one port; several hosts or processes behind a load balancer
+each run a plain `serve` on the same database — nothing a request needs
+lives in one process), `collector add-sensor`, `collector enroll-token`,
 `collector revoke`, `collector add-user` and `collector set-password`
 subcommands (`register(subparsers)` mounts them) and their plain-argument
 twins `serve()`, `add_sensor()`, `enroll_token()`, `revoke()`, `add_user()`
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import os
 import sys
@@ -33,6 +37,15 @@ from yamori.errors import YamoriError
 log = logging.getLogger(__name__)
 
 
+def _store_command(name: str, config_path: Path | None) -> int:
+    # Imported here: Alembic is only needed by these two commands.
+    if name == "migrate":
+        from collector.migrate import migrate_command
+        return migrate_command(config_path)
+    from collector.retention import retention_command
+    return retention_command(config_path)
+
+
 def register(subparsers: Any) -> None:
     """Add `collector serve` and `collector add-sensor` to a parent parser's subparsers."""
     parser = subparsers.add_parser("collector", help="the SOC collector")
@@ -42,7 +55,17 @@ def register(subparsers: Any) -> None:
     serve_p.add_argument("--config", type=Path, help="collector TOML file")
     serve_p.add_argument("--listen", help="address to bind (default 127.0.0.1)")
     serve_p.add_argument("--port", type=int, help="port to bind (default 8080)")
+    serve_p.add_argument("--workers", type=int, default=1,
+                         help="worker processes sharing the port (default 1: serve in-process)")
     serve_p.set_defaults(func=_serve_args)
+
+    mig_p = sub.add_parser("migrate", help="bring the database schema to the newest revision")
+    mig_p.add_argument("--config", type=Path, help="collector TOML file")
+    mig_p.set_defaults(func=lambda args: _store_command("migrate", args.config))
+    ret_p = sub.add_parser("retention",
+                           help="drop or delete alerts past the configured retention")
+    ret_p.add_argument("--config", type=Path, help="collector TOML file")
+    ret_p.set_defaults(func=lambda args: _store_command("retention", args.config))
 
     add_p = sub.add_parser("add-sensor", help="enroll a sensor and issue its token")
     add_p.add_argument("--config", type=Path, help="collector TOML file")
@@ -90,23 +113,44 @@ def _register_users(sub: Any) -> None:
     pw_p.set_defaults(func=_set_password_args)
 
 
-def serve(config_path: Path | None, overrides: dict[str, Any] | None = None) -> int:
-    """Run the collector until interrupted; returns the exit code."""
+def serve(config_path: Path | None, overrides: dict[str, Any] | None = None,
+          workers: int = 1) -> int:
+    """Run the collector until interrupted; returns the exit code.
+
+    With `workers` > 1, uvicorn supervises that many processes on one socket,
+    each building its app from the environment (collector.main.app_from_env).
+    """
     import uvicorn
 
     from collector.main import create_app
 
+    if workers < 1:
+        raise YamoriError(f"--workers must be at least 1, got {workers}")
     config = load_config(config_path, overrides or {})
     logging.getLogger("collector").setLevel(log_level_number(config))
-    app = create_app(config)
     from yamori.runtime import tune_gc
 
     tune_gc()
-    log.info("collector listening on %s:%d", config.listen, config.port)
+    log.info("collector listening on %s:%d (%d process%s)", config.listen, config.port,
+             workers, "" if workers == 1 else "es")
     # log_config=None keeps the process's logging setup (yamori/logs.py).
-    uvicorn.run(app, host=config.listen, port=config.port,
-                log_level=config.log_level.lower(), log_config=None)
+    options: dict[str, Any] = {"host": config.listen, "port": config.port,
+                               "log_level": config.log_level.lower(), "log_config": None}
+    if workers == 1:
+        uvicorn.run(create_app(config), **options)
+    else:
+        _export_for_workers(config_path, overrides or {})
+        uvicorn.run("collector.main:app_from_env", factory=True, workers=workers, **options)
     return 0
+
+
+def _export_for_workers(config_path: Path | None, overrides: dict[str, Any]) -> None:
+    # Worker processes are spawned fresh: they learn the config from the environment.
+    from collector.main import CONFIG_ENV, OVERRIDES_ENV
+
+    if config_path is not None:
+        os.environ[CONFIG_ENV] = str(config_path.resolve())
+    os.environ[OVERRIDES_ENV] = json.dumps({k: v for k, v in overrides.items() if v is not None})
 
 
 def add_sensor(config_path: Path | None, sensor_id: str, tenant: str, name: str = "",
@@ -226,7 +270,7 @@ def write_secret(path: Path, secret: str) -> None:
 
 
 def _serve_args(args: argparse.Namespace) -> int:
-    return serve(args.config, {"listen": args.listen, "port": args.port})
+    return serve(args.config, {"listen": args.listen, "port": args.port}, args.workers)
 
 
 def _add_sensor_args(args: argparse.Namespace) -> int:

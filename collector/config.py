@@ -70,6 +70,10 @@ class CollectorConfig:
     notify_timezone: str = "Asia/Tokyo"
     notify_poll_seconds: float = 1.0
     console_base_url: str = ""
+    # Retention (issue 9): months of alerts kept, by default and per tenant
+    # (collector/retention.py); 0 keeps them forever.
+    retention_months_default: int = 0
+    retention_months: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 # Each key's type is its default's type: the defaults are the schema.
@@ -135,6 +139,12 @@ def _parse_env(key: str, text: str) -> Any:
     kind = _FIELDS[key]
     if kind is str:
         return text
+    if kind is dict:  # tenant=months,tenant=months
+        pairs = [item.partition("=") for item in text.split(",") if item.strip()]
+        try:
+            return {name.strip(): int(value) for name, _, value in pairs}
+        except ValueError as exc:
+            raise ConfigError(key, f"expected tenant=months,..., got {text!r}") from exc
     if kind is bool:
         lowered = text.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
@@ -150,6 +160,8 @@ def _parse_env(key: str, text: str) -> Any:
 
 def _typed(key: str, value: Any) -> Any:
     kind = _FIELDS[key]
+    if kind is dict:
+        return _typed_months(key, value)
     if kind is bool:
         if not isinstance(value, bool):
             raise ConfigError(key, f"expected true or false, got {value!r}")
@@ -158,6 +170,16 @@ def _typed(key: str, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, kind | (int if kind is float else kind)):
         raise ConfigError(key, f"expected {kind.__name__}, got {value!r}")
     return kind(value)
+
+
+def _typed_months(key: str, value: Any) -> dict[str, int]:
+    """A map of tenant to months (non-negative integers)."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, f"expected a table of tenant = months, got {value!r}")
+    for tenant, months in value.items():
+        if isinstance(months, bool) or not isinstance(months, int) or months < 0:
+            raise ConfigError(key, f"months of tenant {tenant!r} must be an integer >= 0")
+    return {str(tenant): int(months) for tenant, months in value.items()}
 
 
 def _validate(config: CollectorConfig) -> None:
@@ -176,6 +198,8 @@ def _validate(config: CollectorConfig) -> None:
     _validate_fleet(config)
     _validate_rules_and_console(config)
     _validate_notify(config)
+    if config.retention_months_default < 0:
+        raise ConfigError("retention_months_default", "must not be negative")
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
 

@@ -2,8 +2,10 @@
 
 Owns: turning `database_url` into an Engine (SQLite in WAL mode with foreign
 keys on, or PostgreSQL through whichever driver is installed), the session
-factory, `create_all` at start (Alembic migrations come later) and the health
-probe. Does not own: table definitions (models.py) or queries (repo/).
+factory, bringing the schema to the newest migration at start (migrate.py;
+on PostgreSQL that also creates the coming months' alert partitions) and the
+health probe. Does not own: table definitions (models.py), migrations
+(migrate.py, migrations/) or queries (repo/).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import collector.tables  # noqa: F401  (registers every table on Base.metadata)
-from collector.models import Base
+from collector.migrate import migrate_engine
+from collector.partitions import ensure_partitions
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,15 @@ class Database:
 
 
 def open_database(url: str, create: bool = True) -> Database:
-    """Connect to `url`; with `create`, make missing tables."""
+    """Connect to `url`; with `create`, migrate its schema to head (making it if empty).
+
+    Raises SchemaError (migrate.py) for a pre-migration database that cannot
+    be adopted as it is.
+    """
     engine = make_engine(url)
     if create:
-        Base.metadata.create_all(engine)
+        migrate_engine(engine)
+        ensure_partitions(engine)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
 
 

@@ -1,7 +1,9 @@
 """Every module that defines collector tables, imported so that `Base.metadata` knows them all.
 
-`open_database` (create_all) and the migrations import this module. A new
-table lives in the module of the concept that owns it; add that module here.
+The migrations (collector/migrations, run by `open_database`) import this module. A new
+table lives in the module of the concept that owns it; add that module here,
+and add a migration revision (`collector.migrate.new_revision`): `open_database`
+no longer runs create_all, and tests/collector/store checks models == migrations.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Helpers for testing against a real collector (ours and other modules' tests).
 
-Owns: building a collector on a temporary SQLite file (optionally with an
+Owns: the test database (`fresh_database_url`: a temporary SQLite file, or
+with YAMORI_TEST_DATABASE=postgresql a fresh schema on the local
+PostgreSQL, dropped at exit), building a collector on it (optionally with an
 admin bearer token, which signs in to the console API as an admin), enrolling a sensor,
 sample EVE alert records and batches, and a collector served by uvicorn on
 127.0.0.1 in a background thread (for clients that need a real socket: the
@@ -9,6 +11,9 @@ uplink, the event stream). Does not own: any production behaviour.
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import os
 import threading
 import time
 import uuid
@@ -27,17 +32,66 @@ from collector.repo.sensors import create_sensor
 from collector.state import AppState
 
 ADMIN_TOKEN = "collector-test-admin-token"
+TEST_DATABASE_ENV = "YAMORI_TEST_DATABASE"
+PG_TEST_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+_PG_SCHEMA_PREFIX = "yamori_t_"
+_pg_schemas: set[str] = set()
+
+
+def database_backend() -> str:
+    """"sqlite" (the default) or "postgresql", from YAMORI_TEST_DATABASE."""
+    backend = os.environ.get(TEST_DATABASE_ENV, "sqlite").strip().lower() or "sqlite"
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"{TEST_DATABASE_ENV} must be sqlite or postgresql, not {backend!r}")
+    return backend
+
+
+def fresh_database_url(tmp_path: Path, name: str = "collector.sqlite") -> str:
+    """The database URL of a test: the same (tmp_path, name) gives the same database.
+
+    SQLite: the file `tmp_path / name`. PostgreSQL (YAMORI_TEST_DATABASE=postgresql):
+    a schema of its own on the server at 127.0.0.1:5432 (database `test`, trust
+    auth), made now and dropped by `drop_test_schemas` (at the latest at exit).
+    """
+    if database_backend() == "sqlite":
+        return f"sqlite:///{tmp_path / name}"
+    digest = hashlib.sha256(f"{os.getpid()}:{tmp_path / name}".encode()).hexdigest()[:20]
+    schema = f"{_PG_SCHEMA_PREFIX}{digest}"
+    if schema not in _pg_schemas:
+        _pg_admin(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        if not _pg_schemas:
+            atexit.register(drop_test_schemas)
+        _pg_schemas.add(schema)
+    return f"{PG_TEST_BASE}?options=-csearch_path%3D{schema}"
+
+
+def drop_test_schemas() -> None:
+    """Drop the PostgreSQL schemas `fresh_database_url` made in this process."""
+    while _pg_schemas:
+        _pg_admin(f'DROP SCHEMA IF EXISTS "{_pg_schemas.pop()}" CASCADE')
+
+
+def _pg_admin(statement: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(PG_TEST_BASE, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 def temp_config(tmp_path: Path, admin_token: str | None = None,
                 **overrides: Any) -> CollectorConfig:
-    """A config on a fresh SQLite file under `tmp_path`, quick to stream.
+    """A config on a fresh test database (`fresh_database_url`), quick to stream.
 
     With `admin_token` (e.g. ADMIN_TOKEN), it is written to an admin_token_file:
     requests with `admin_headers(admin_token)` then act as an admin.
     """
     base = CollectorConfig(
-        port=0, database_url=f"sqlite:///{tmp_path / 'collector.sqlite'}",
+        port=0, database_url=fresh_database_url(tmp_path),
         stream_poll_seconds=0.05, stream_heartbeat_seconds=0.5,
     )
     if admin_token is not None:

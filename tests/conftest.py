@@ -4,6 +4,10 @@
 (database `test`, trust auth) in a schema of its own, dropped afterwards;
 skips when no driver is installed or the server does not answer.
 
+`_drop_test_schemas` (session, automatic): drops the PostgreSQL schemas that
+collector.testing.fresh_database_url made when the collector tests run on
+PostgreSQL (YAMORI_TEST_DATABASE=postgresql).
+
 `veth`: a veth pair whose far end lives in a network namespace made for the
 test. Traffic injected inside that namespace arrives only on the outer end
 (which has no address), so live-capture tests never send anything beyond
@@ -34,6 +38,21 @@ class Veth(NamedTuple):
 
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_file: the test reads the SQLite file, so it stays on SQLite "
+                   "when YAMORI_TEST_DATABASE=postgresql")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_schemas() -> Iterator[None]:
+    yield
+    if os.environ.get("YAMORI_TEST_DATABASE", "").strip().lower() == "postgresql":
+        from collector.testing import drop_test_schemas
+
+        drop_test_schemas()
 
 
 @pytest.fixture

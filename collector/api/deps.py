@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from collector.auth.deps import CurrentUser
@@ -120,6 +120,8 @@ UntilQuery = Annotated[str | None, Query(description=UNTIL_DOC)]
 SeverityQuery = Annotated[int | None, Query(ge=1, description=SEVERITY_DOC)]
 SensorQuery = Annotated[str | None, Query(max_length=128, description="only this sensor_id")]
 TenantQuery = Annotated[str | None, Query(max_length=128, description="only this tenant")]
+# A database row id in a path: BIGINT's range, so an absurd number is a 422, not a 500.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SidQuery = Annotated[int | None, Query(ge=0, le=2**32 - 1, description="only this signature_id")]
 CategoryQuery = Annotated[str | None, Query(max_length=256,
                                             description="only this category (exact)")]

@@ -3,11 +3,15 @@
 Owns: `detect(session, limits, now)` — one pass, callable from tests with any
 clock — and `run_detector`, the background task the app's lifespan starts
 (one pass every `offline_check_seconds`, also pruning heartbeat history).
-Each transition is a conditional UPDATE on the stored state, committed with
-its event (and the operators' offline notices, collector/notify), so several
-collector processes on one database raise an event once. Does not own: the
-recovery event (raised by the next heartbeat, in repo/heartbeats.py) or the
-thresholds (liveness.py).
+Of several collector processes on one database only the leader runs passes
+(fleet/leader.py: an advisory lock on PostgreSQL, a file lock on SQLite);
+another takes over at its next pass once the leader dies. Each transition
+is also a conditional UPDATE on the stored state (compare-and-set),
+committed with its event (and the operators' offline notices,
+collector/notify), so even two overlapping leaders raise an event once.
+New events ring the live feed's doorbell (collector/fanout.py).
+Does not own: the recovery event (raised by the next heartbeat, in
+repo/heartbeats.py) or the thresholds (liveness.py).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from collector.db import Database
+from collector.fanout import announce_alerts
 from collector.fleet import events
+from collector.fleet.leader import LeaderLock, leader_lock
 from collector.fleet.liveness import LATE, OFFLINE, ONLINE, Thresholds, as_utc
 from collector.models import Sensor, SensorStatus
 from collector.notify.api import enqueue_sensor_notice
@@ -83,19 +89,32 @@ def _go_offline(session: Session, sensor_id: str, limits: Thresholds, now: datet
     return True
 
 
+JOB = "offline-detector"
+
+
 async def run_detector(database: Database, limits: Thresholds, every: float,
-                       history_days: float) -> None:
-    """Run `detect` every `every` seconds until cancelled (the app's lifespan)."""
-    while True:
-        try:
-            await anyio.to_thread.run_sync(_pass, database, limits, history_days)
-        except Exception:  # a database hiccup must not end detection for good
-            log.exception("offline detector pass failed; retrying")
-        await anyio.sleep(every)
+                       history_days: float, lock: LeaderLock | None = None) -> None:
+    """Run `detect` every `every` seconds while leading, until cancelled (the app's lifespan).
+
+    `lock` defaults to the database's leader lock for the detector.
+    """
+    lock = lock or leader_lock(database, JOB)
+    try:
+        while True:
+            try:
+                if await anyio.to_thread.run_sync(lock.holds):
+                    await anyio.to_thread.run_sync(_pass, database, limits, history_days)
+            except Exception:  # a database hiccup must not end detection for good
+                log.exception("offline detector pass failed; retrying")
+            await anyio.sleep(every)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(lock.release)
 
 
 def _pass(database: Database, limits: Thresholds, history_days: float) -> None:
     now = utcnow()
     with database.session() as session:
-        detect(session, limits, now)
+        if any(moved.state == OFFLINE for moved in detect(session, limits, now)):
+            announce_alerts(session)
         prune_history(session, history_cutoff(now, history_days))

@@ -12,12 +12,12 @@ Does not own: deciding when an event happens (detector.py, repo/heartbeats.py).
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from collector.models import Alert, Sensor
+from uplink.ids import new_alert_id
 
 FLEET_GID = 9000
 CATEGORY = "Sensor Health"
@@ -72,7 +72,9 @@ def event_alert(kind: EventKind, sensor: Sensor, now: datetime, peer: str | None
 def _eve(kind: EventKind, sensor: Sensor, now: datetime, peer: str,
          details: dict[str, Any], text: str) -> dict[str, Any]:
     return {
-        "alert_id": f"fleet-{uuid.uuid4().hex}",
+        # A UUIDv7 like the agents' ids: on PostgreSQL it files the event in
+        # its month's partition, dropped with that month by retention.
+        "alert_id": new_alert_id(),
         "timestamp": eve_timestamp(now), "event_type": "alert",
         "src_ip": peer, "dest_ip": UNKNOWN_ADDRESS, "proto": "TCP",
         "alert": {"action": "allowed", "gid": FLEET_GID, "signature_id": kind.sid, "rev": 1,

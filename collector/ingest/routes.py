@@ -1,9 +1,11 @@
 """POST /api/v1/batches: where agents deliver alert batches.
 
 Owns: the HTTP shape of ingest — authenticate, read the body within bounds,
-validate, store, answer BatchResult. Thin on purpose: body handling is in
-body.py, storage in store.py. Refusals are IngestErrors, answered as
-{"error": message} by the app's one exception handler.
+validate, store, ring the live feed's doorbell when something new was stored
+(collector/fanout.py: NOTIFY on PostgreSQL, after the commit), answer
+BatchResult. Thin on purpose: body handling is in body.py, storage in
+store.py. Refusals are IngestErrors, answered as {"error": message} by the
+app's one exception handler.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from collector.api.deps import SensorAuth, SessionDep, StateDep
+from collector.fanout import announce_alerts
 from collector.ingest.body import check_content_length, decode_content, parse_batch, read_bounded
 from collector.ingest.store import store_batch
 from uplink.schema import BATCHES_PATH, AlertBatch, BatchResult
@@ -35,5 +38,8 @@ IncomingBatch = Annotated[AlertBatch, Depends(incoming_batch)]
 def post_batch(sensor: SensorAuth, batch: IncomingBatch, session: SessionDep,
                state: StateDep) -> BatchResult:
     """Store a batch idempotently; the authenticated sensor sets sensor_id and tenant."""
-    return store_batch(session, sensor, batch, state.metrics,
-                       state.config.incident_window_seconds)
+    result = store_batch(session, sensor, batch, state.metrics,
+                         state.config.incident_window_seconds)
+    if result.stored:
+        announce_alerts(session)  # after store_batch's commit: the alerts are visible
+    return result

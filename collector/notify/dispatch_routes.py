@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from collector.api.deps import SessionDep, StateDep
+from collector.api.deps import RowId, SessionDep, StateDep
 from collector.audit import record_audit
 from collector.auth.deps import StaffUser
 from collector.notify.dispatches import (
@@ -30,7 +30,7 @@ INCIDENT = "/api/v1/incidents/{incident_id}/dispatch"
 
 
 @router.post(INCIDENT, response_model=DispatchPublic, status_code=201)
-def dispatch(incident_id: int, body: DispatchCreate, user: StaffUser,
+def dispatch(incident_id: RowId, body: DispatchCreate, user: StaffUser,
              session: SessionDep) -> DispatchPublic:
     """Record that someone was sent on site for the incident: who, when, why."""
     now = datetime.now(UTC)
@@ -43,14 +43,14 @@ def dispatch(incident_id: int, body: DispatchCreate, user: StaffUser,
 
 
 @router.get(INCIDENT, response_model=list[DispatchPublic])
-def incident_dispatches(incident_id: int, _user: StaffUser,
+def incident_dispatches(incident_id: RowId, _user: StaffUser,
                         session: SessionDep) -> list[DispatchPublic]:
     """The incident's dispatches, oldest first."""
     return [public_dispatch(r) for r in list_dispatches(session, incident_id=incident_id)]
 
 
 @router.patch(INCIDENT + "/{dispatch_id}", response_model=DispatchPublic)
-def change_dispatch(incident_id: int, dispatch_id: int, body: DispatchUpdate, user: StaffUser,
+def change_dispatch(incident_id: RowId, dispatch_id: RowId, body: DispatchUpdate, user: StaffUser,
                     session: SessionDep) -> DispatchPublic:
     """Record the arrival, the outcome, the closing (or correct who and why)."""
     now = datetime.now(UTC)

@@ -12,11 +12,13 @@ from collector import cli
 from collector.db import open_database
 from collector.models import Sensor
 from collector.repo.sensors import sensor_for_token, token_digest
+from collector.testing import fresh_database_url
 
 
-def config_file(tmp_path: Path) -> Path:
+def config_file(tmp_path: Path, url: str | None = None) -> Path:
     path = tmp_path / "collector.toml"
-    path.write_text(f'database_url = "sqlite:///{tmp_path / "c.sqlite"}"\n', encoding="utf-8")
+    url = url or fresh_database_url(tmp_path, "c.sqlite")
+    path.write_text(f'database_url = "{url}"\n', encoding="utf-8")
     return path
 
 
@@ -39,7 +41,7 @@ def test_add_sensor_prints_a_token_that_authenticates(tmp_path: Path,
                                 "--sensor-id", "pi-009", "--tenant", "tanaka-kogyo"])
     assert args.func(args) == 0
     token = capsys.readouterr().out.strip()
-    database = open_database(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    database = open_database(fresh_database_url(tmp_path, "c.sqlite"))
     with database.session() as session:
         sensor = sensor_for_token(session, token)
         assert sensor is not None and sensor.tenant == "tanaka-kogyo"
@@ -48,7 +50,8 @@ def test_add_sensor_prints_a_token_that_authenticates(tmp_path: Path,
 
 def test_only_the_token_digest_is_stored(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    cli.add_sensor(config_file(tmp_path), "pi-009", "t")
+    # Reads the SQLite file's bytes below, so this one stays on SQLite.
+    cli.add_sensor(config_file(tmp_path, f"sqlite:///{tmp_path / 'c.sqlite'}"), "pi-009", "t")
     token = capsys.readouterr().out.strip()
     database = open_database(f"sqlite:///{tmp_path / 'c.sqlite'}")
     with database.session() as session:

@@ -15,11 +15,12 @@ from collector.overrides import (
     overrides_digest,
     retire_override,
 )
+from collector.testing import fresh_database_url
 from uplink.schema import RuleOverride
 
 
 def test_overrides_are_per_tenant_and_retire(tmp_path: Path) -> None:
-    db = open_database(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    db = open_database(fresh_database_url(tmp_path, "c.sqlite"))
     with db.session() as session:
         a = add_override(session, "acme", RuleOverride(kind="disable", sid=2010935), "alice")
         add_override(session, "other", RuleOverride(kind="suppress", sid=1, track="by_src",

@@ -22,6 +22,7 @@ import requests
 
 from collector.fleet.events import SENSOR_OFFLINE, SENSOR_RECOVERED
 from collector.fleet.testing import ADMIN_TOKEN, admin_headers
+from collector.testing import fresh_database_url
 from uplink.faults import CollectorProcess, yamori_command
 from uplink.schema import BATCHES_PATH, HEARTBEAT_PATH
 from yamori.demo_capture import write_tick_capture
@@ -48,7 +49,8 @@ def collector(tmp_path: Path) -> Iterator[CollectorProcess]:
     admin.write_text(ADMIN_TOKEN + "\n")
     (proc.workdir / "collector.toml").write_text(
         f'listen = "127.0.0.1"\nport = {proc.port}\n'
-        f'database_url = "sqlite:///{proc.db_path}"\nlog_level = "WARNING"\n'
+        f'database_url = "{fresh_database_url(proc.db_path.parent, proc.db_path.name)}"\n'
+        f'log_level = "WARNING"\n'
         f'admin_token_file = "{admin}"\nheartbeat_interval_seconds = {INTERVAL}\n'
         f'offline_check_seconds = {CHECK}\n')
     proc.start()

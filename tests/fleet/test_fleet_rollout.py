@@ -34,6 +34,7 @@ from scapy.layers.l2 import Ether
 
 from collector.fleet.events import RULESET_HELD
 from collector.fleet.testing import ADMIN_TOKEN, admin_headers
+from collector.testing import fresh_database_url
 from uplink.faults import CollectorProcess, yamori_command
 
 ROOT = Path(__file__).parents[2]
@@ -87,7 +88,8 @@ def collector(tmp_path: Path, vendor: dict[str, Path]) -> Iterator[CollectorProc
     admin.write_text(ADMIN_TOKEN + "\n")
     (proc.workdir / "collector.toml").write_text(
         f'listen = "127.0.0.1"\nport = {proc.port}\n'
-        f'database_url = "sqlite:///{proc.db_path}"\nlog_level = "WARNING"\n'
+        f'database_url = "{fresh_database_url(proc.db_path.parent, proc.db_path.name)}"\n'
+        f'log_level = "WARNING"\n'
         f'admin_token_file = "{admin}"\nheartbeat_interval_seconds = {INTERVAL}\n'
         f'offline_check_seconds = 0.2\n'
         f'rules_dir = "{proc.workdir / "rulesets"}"\n'

@@ -1,11 +1,14 @@
 """GET /api/v1/alerts (JSON feed) and GET /api/v1/alerts/stream (server-sent events).
 
 Owns: the HTTP shape of the feed and the stream. Both need a signed-in
-user and show a customer viewer only their own tenant. The stream polls the
-database every `stream_poll_seconds` from the last id it sent (or the
-`Last-Event-ID` the browser resends on reconnect), and writes a comment line
-every `stream_heartbeat_seconds` so proxies keep the connection open.
-Does not own: the queries (repo/alerts.py).
+user and show a customer viewer only their own tenant. The stream reads the
+database from the last id it sent (or the `Last-Event-ID` the browser
+resends on reconnect) whenever the app's fan-out (collector/fanout.py) rings
+— on PostgreSQL a NOTIFY from whichever collector process stored alerts,
+with `stream_heartbeat_seconds` as a safety net; on SQLite every
+`stream_poll_seconds` — and writes a comment line every
+`stream_heartbeat_seconds` so proxies keep the connection open.
+Does not own: the queries (repo/alerts.py) or the notifications (fanout.py).
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from collector.api.deps import ScopedFeedFilter, SessionDep, StateDep
+from collector.fanout import AlertFanout
 from collector.repo.alerts import FeedFilter, alerts_after, feed_page, last_alert_id, public_alert
 from collector.state import AppState
 
@@ -66,9 +69,12 @@ def _start_id(state: AppState, flt: FeedFilter, last_event_id: str | None) -> in
 async def _events(request: Request, state: AppState, flt: FeedFilter,
                   cursor: int) -> AsyncIterator[str]:
     config = state.config
+    fanout: AlertFanout = request.app.state.fanout
     yield f"retry: {int(config.stream_poll_seconds * 1000) + 1000}\n\n"
     last_beat = time.monotonic()
     while not await request.is_disconnected():
+        # Read before polling: a ring during the poll then ends the wait at once.
+        seen = fanout.generation
         batch = await run_in_threadpool(_poll, state, flt, cursor)
         for record in batch:
             cursor = record["id"]
@@ -77,7 +83,7 @@ async def _events(request: Request, state: AppState, flt: FeedFilter,
             last_beat = time.monotonic()
             yield ": heartbeat\n\n"
         if len(batch) < config.page_size_max:
-            await anyio.sleep(config.stream_poll_seconds)
+            await fanout.wait(seen, config.stream_poll_seconds, config.stream_heartbeat_seconds)
 
 
 def _poll(state: AppState, flt: FeedFilter, cursor: int) -> list[dict[str, Any]]:

@@ -1,12 +1,15 @@
 """Fixtures for the accounts tests: a collector with an admin token and a few users.
 
 The client talks https://testserver so that the session cookie, Secure by
-default, is sent back as a browser would send it.
+default, is sent back as a browser would send it. A test marked
+`sqlite_file` (it reads the database file's bytes) gets a SQLite collector
+even when the suite runs on PostgreSQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,9 +24,12 @@ BASE_URL = "https://testserver"
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
+def app(tmp_path: Path, request: pytest.FixtureRequest) -> FastAPI:
     """A collector whose admin API takes fleet.testing.ADMIN_TOKEN, with three users."""
-    collector = create_app(fleet_config(tmp_path))
+    config = fleet_config(tmp_path)
+    if request.node.get_closest_marker("sqlite_file") is not None:
+        config = replace(config, database_url=f"sqlite:///{tmp_path / 'file.sqlite'}")
+    collector = create_app(config)
     add_user(collector, "root", "admin", language="en")
     add_user(collector, "aiko", "analyst")
     add_user(collector, "tanaka", "customer", tenant="tanaka-kogyo")

@@ -17,6 +17,7 @@ from collector.auth.models import ConsoleSession, User
 from collector.auth.passwords import verify_password
 from collector.auth.sessions import open_session
 from collector.db import Database, open_database
+from collector.testing import fresh_database_url
 from yamori.cli import main as yamori_main
 
 PASSWORD = "plain words are long enough"
@@ -25,13 +26,14 @@ PASSWORD = "plain words are long enough"
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "collector.toml"
-    path.write_text(f'database_url = "sqlite:///{tmp_path / "c.sqlite"}"\n', encoding="utf-8")
+    url = fresh_database_url(tmp_path, "c.sqlite")
+    path.write_text(f'database_url = "{url}"\n', encoding="utf-8")
     return path
 
 
 @pytest.fixture
 def database(tmp_path: Path, config_path: Path) -> Iterator[Database]:
-    db = open_database(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    db = open_database(fresh_database_url(tmp_path, "c.sqlite"))
     yield db
     db.dispose()
 

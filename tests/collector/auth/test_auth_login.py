@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -125,6 +126,7 @@ def test_api_logout_deletes_the_session(app: FastAPI, client: TestClient) -> Non
     assert client.get("/api/v1/session").status_code == 401
 
 
+@pytest.mark.sqlite_file
 def test_only_the_session_id_digest_is_stored(app: FastAPI, client: TestClient) -> None:
     sign_in(client, "aiko")
     token = client.cookies[COOKIE_NAME]

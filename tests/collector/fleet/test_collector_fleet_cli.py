@@ -12,12 +12,14 @@ from collector.db import open_database
 from collector.models import EnrollmentToken
 from collector.repo.enrollment import redeem
 from collector.repo.sensors import sensor_for_token, token_digest
+from collector.testing import fresh_database_url
 from yamori.cli import main
 
 
 def config_file(tmp_path: Path) -> Path:
     path = tmp_path / "collector.toml"
-    path.write_text(f'database_url = "sqlite:///{tmp_path / "c.sqlite"}"\n', encoding="utf-8")
+    url = fresh_database_url(tmp_path, "c.sqlite")
+    path.write_text(f'database_url = "{url}"\n', encoding="utf-8")
     return path
 
 
@@ -28,7 +30,7 @@ def test_enroll_token_prints_a_redeemable_token(tmp_path: Path,
     out = capsys.readouterr()
     token = out.out.strip()
     assert code == 0 and "single use" in out.err
-    database = open_database(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    database = open_database(fresh_database_url(tmp_path, "c.sqlite"))
     with database.session() as session:
         row = session.get(EnrollmentToken, token_digest(token))
         assert row is not None
@@ -44,7 +46,7 @@ def test_revoke_refuses_the_sensor_token(tmp_path: Path,
     cli.add_sensor(path, "pi-009", "t")
     sensor_token = capsys.readouterr().out.strip()
     assert main(["collector", "revoke", "--config", str(path), "--sensor-id", "pi-009"]) == 0
-    database = open_database(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    database = open_database(fresh_database_url(tmp_path, "c.sqlite"))
     with database.session() as session:
         assert sensor_for_token(session, sensor_token) is None
     database.dispose()
@@ -61,7 +63,7 @@ def test_token_created_now_is_not_yet_expired(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     cli.enroll_token(config_file(tmp_path), "t")
     token = capsys.readouterr().out.strip()
-    database = open_database(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    database = open_database(fresh_database_url(tmp_path, "c.sqlite"))
     with database.session() as session:
         row = session.get(EnrollmentToken, token_digest(token))
         assert row is not None

@@ -9,11 +9,9 @@ Heartbeat interval 1 s, late after 2 s, offline after 3 s, detector every 0.2 s.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +19,18 @@ import pytest
 import requests
 
 from collector.fleet.events import SENSOR_OFFLINE, SENSOR_RECOVERED
-from collector.fleet.testing import ADMIN_TOKEN, admin_headers
+from collector.fleet.testing import (
+    ADMIN_TOKEN,
+    enroll_box,
+    feed,
+    run_yamori,
+    sensor_board,
+    start_agent,
+    stop_process,
+    wait_for,
+)
 from collector.testing import fresh_database_url
-from uplink.faults import CollectorProcess, yamori_command
+from uplink.faults import CollectorProcess
 from uplink.schema import BATCHES_PATH, HEARTBEAT_PATH
 from yamori.demo_capture import write_tick_capture
 
@@ -58,63 +65,17 @@ def collector(tmp_path: Path) -> Iterator[CollectorProcess]:
     proc.stop()
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([*yamori_command(), *args], capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    return done
-
-
-def enroll_box(collector: CollectorProcess, box: Path, hostname: str) -> Path:
-    token = run_cli("collector", "enroll-token", "--config", str(collector.config_path()),
-                    "--tenant", "tanaka-kogyo").stdout.strip()
-    config = box / "agent.toml"
-    run_cli("enroll", "--collector", collector.url, "--token", token, "--config", str(config),
-            "--data-dir", str(box / "data"), "--hostname", hostname)
-    return config
-
-
 def start_sensor(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    """The real agent (`yamori agent run`) on the config `yamori enroll` wrote."""
-    pcap = write_tick_capture(config.parent / "slow.pcap", 600)
-    env = dict(os.environ, YAMORI_AGENT__ENGINE__ENGINE="builtin",
-               YAMORI_AGENT__METRICS__ENABLED="false")
-    with log.open("ab") as out:
-        return subprocess.Popen([*yamori_command(), "agent", "run", "--config", str(config),
-                                 "--pcap", str(pcap), "--realtime"],
-                                stdout=out, stderr=subprocess.STDOUT, env=env)
-
-
-def stop_sensor(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """The real agent on the config `yamori enroll` wrote, replaying a slow capture."""
+    return start_agent(config, write_tick_capture(config.parent / "slow.pcap", 600), log)
 
 
 def board(collector: CollectorProcess) -> dict[str, dict[str, Any]]:
-    answer = requests.get(collector.url + "/api/v1/sensors", headers=admin_headers(), timeout=5)
-    answer.raise_for_status()
-    return {s["sensor_id"]: s for s in answer.json()["sensors"]}
+    return sensor_board(collector.url)
 
 
 def fleet_sids(collector: CollectorProcess, sensor_id: str) -> list[int]:
-    answer = requests.get(collector.url + "/api/v1/alerts", params={"sensor": sensor_id},
-                          headers=admin_headers(), timeout=5)
-    return [a["alert"]["signature_id"] for a in answer.json()["alerts"]]
-
-
-def wait_for(check: Callable[[], bool], timeout: float) -> float:
-    """Seconds until `check()` held; fails after `timeout`."""
-    began = time.monotonic()
-    while not check():
-        if time.monotonic() - began > timeout:
-            pytest.fail(f"condition not met within {timeout} s")
-        time.sleep(0.05)
-    return time.monotonic() - began
+    return [a["alert"]["signature_id"] for a in feed(collector.url, sensor=sensor_id)]
 
 
 def test_enrolled_sensor_heartbeats_and_revocation_refuses_it(collector: CollectorProcess,
@@ -125,7 +86,7 @@ def test_enrolled_sensor_heartbeats_and_revocation_refuses_it(collector: Collect
         wait_for(lambda: board(collector).get("pi-tanaka", {}).get("state") == "online", 15)
         entry = board(collector)["pi-tanaka"]
         assert (entry["tenant"], entry["rules_version"]) == ("tanaka-kogyo", shipped_rules_hash())
-        run_cli("collector", "revoke", "--config", str(collector.config_path()),
+        run_yamori("collector", "revoke", "--config", str(collector.config_path()),
                 "--sensor-id", "pi-tanaka")
         credential = (tmp_path / "box" / "data" / "sensor.token").read_text().strip()
         auth = {"Authorization": f"Bearer {credential}"}
@@ -137,7 +98,7 @@ def test_enrolled_sensor_heartbeats_and_revocation_refuses_it(collector: Collect
         wait_for(lambda: "heartbeat refused" in log.read_text(), 10)
         assert board(collector)["pi-tanaka"]["state"] == "revoked"
     finally:
-        stop_sensor(sensor)
+        stop_process(sensor)
     assert credential not in (tmp_path / "sensor.log").read_text()
 
 
@@ -159,7 +120,7 @@ def test_stopped_sensor_is_offline_within_the_window_and_recovers(collector: Col
     sensor = start_sensor(config, tmp_path / "sensor.log")
     wait_for(lambda: board(collector).get("pi-power", {}).get("state") == "online", 15)
     time.sleep(2 * INTERVAL)  # a few regular beats
-    stop_sensor(sensor)  # the power cut
+    stop_process(sensor)  # the power cut
     took = wait_for(lambda: SENSOR_OFFLINE.sid in fleet_sids(collector, "pi-power"), 15)
     # Silence began up to one interval before the stop (the last beat), so the
     # event may come earlier than OFFLINE_AFTER; never later than it plus one check.
@@ -171,4 +132,4 @@ def test_stopped_sensor_is_offline_within_the_window_and_recovers(collector: Col
         assert board(collector)["pi-power"]["state"] == "online"
         assert fleet_sids(collector, "pi-power").count(SENSOR_OFFLINE.sid) == 1
     finally:
-        stop_sensor(sensor)
+        stop_process(sensor)

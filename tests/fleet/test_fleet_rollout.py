@@ -18,12 +18,10 @@ Heartbeat interval 1 s; canary judged after 3 s on the new bundle.
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +31,19 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
 from collector.fleet.events import RULESET_HELD
-from collector.fleet.testing import ADMIN_TOKEN, admin_headers
+from collector.fleet.testing import (
+    ADMIN_TOKEN,
+    admin_headers,
+    enroll_box,
+    feed,
+    run_yamori,
+    sensor_board,
+    start_agent,
+    stop_process,
+    wait_for,
+)
 from collector.testing import fresh_database_url
-from uplink.faults import CollectorProcess, yamori_command
+from uplink.faults import CollectorProcess
 
 ROOT = Path(__file__).parents[2]
 INTERVAL = 1.0
@@ -63,19 +71,12 @@ def write_steady_capture(path: Path, seconds: int, pps: int = PPS) -> Path:
     return path
 
 
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([*yamori_command(), *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
-    assert done.returncode == 0, f"yamori {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done
-
-
 @pytest.fixture
 def vendor(tmp_path: Path) -> dict[str, Path]:
     home = tmp_path / "vendor"
     home.mkdir()
     keys = {"private": home / "signing.key", "public": home / "signing.pub"}
-    run_cli("rules", "keygen", "--out-private", str(keys["private"]),
+    run_yamori("rules", "keygen", "--out-private", str(keys["private"]),
             "--out-public", str(keys["public"]))
     return {**keys, "home": home, "bundles": home / "bundles"}
 
@@ -111,51 +112,28 @@ def build(vendor: dict[str, Path], name: str, extra_rules: str) -> Path:
         f'[signing]\nkey = "{vendor["private"]}"\n'
         f'[output]\ndir = "{vendor["bundles"]}"\n')
     before = set(vendor["bundles"].glob("*.tar.gz")) if vendor["bundles"].exists() else set()
-    run_cli("rules", "build", "--config", str(config))
+    run_yamori("rules", "build", "--config", str(config), timeout=600)
     (bundle,) = set(vendor["bundles"].glob("*.tar.gz")) - before
     return bundle
 
 
-def admin_cli(collector: CollectorProcess, *args: str) -> str:
-    return run_cli("rules", *args, "--collector", collector.url,
-                   "--admin-token-file", str(collector.workdir / "admin.token")).stdout
-
-
-def enroll_box(collector: CollectorProcess, box: Path, hostname: str,
-               vendor_key: Path) -> Path:
-    token = run_cli("collector", "enroll-token", "--config", str(collector.config_path()),
-                    "--tenant", TENANT).stdout.strip()
-    config = box / "agent.toml"
-    run_cli("enroll", "--collector", collector.url, "--token", token, "--config", str(config),
-            "--data-dir", str(box / "data"), "--hostname", hostname)
+def add_vendor_key(config: Path, vendor_key: Path) -> Path:
     with config.open("a") as out:
         out.write(f'\n[rules]\nvendor_keys = ["{vendor_key}"]\n')
     return config
 
 
-def start_box(config: Path, pcap: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, YAMORI_AGENT__ENGINE__ENGINE="builtin",
-               YAMORI_AGENT__METRICS__ENABLED="false")
-    with log.open("ab") as out:
-        return subprocess.Popen([*yamori_command(), "agent", "run", "--config", str(config),
-                                 "--pcap", str(pcap), "--realtime"],
-                                stdout=out, stderr=subprocess.STDOUT, env=env)
-
-
-def stop_box(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def board(collector: CollectorProcess) -> dict[str, dict[str, Any]]:
-    answer = requests.get(collector.url + "/api/v1/sensors", headers=admin_headers(), timeout=5)
-    answer.raise_for_status()
-    return {s["sensor_id"]: s for s in answer.json()["sensors"]}
+    return sensor_board(collector.url)
+
+
+def feed_sids(collector: CollectorProcess, sid: int) -> list[dict[str, Any]]:
+    return feed(collector.url, sid=sid)
+
+
+def admin_cli(collector: CollectorProcess, *args: str) -> str:
+    return run_yamori("rules", *args, "--collector", collector.url,
+                   "--admin-token-file", str(collector.workdir / "admin.token")).stdout
 
 
 def rulesets(collector: CollectorProcess) -> dict[str, Any]:
@@ -169,29 +147,13 @@ def running(collector: CollectorProcess, sensor_id: str) -> str | None:
     return board(collector).get(sensor_id, {}).get("rules_version")
 
 
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> float:
-    began = time.monotonic()
-    while not check():
-        if time.monotonic() - began > timeout:
-            pytest.fail(f"{what}: not within {timeout} s")
-        time.sleep(0.05)
-    return time.monotonic() - began
-
-
-def feed_sids(collector: CollectorProcess, sid: int) -> list[dict[str, Any]]:
-    answer = requests.get(collector.url + "/api/v1/alerts", params={"sid": sid},
-                          headers=admin_headers(), timeout=5)
-    answer.raise_for_status()
-    alerts: list[dict[str, Any]] = answer.json()["alerts"]
-    return alerts
-
-
 def test_canary_then_promotion_then_automatic_rollback(tmp_path: Path, vendor: dict[str, Path],
                                                        collector: CollectorProcess) -> None:
     pcap = write_steady_capture(tmp_path / "steady.pcap", 900)
     names = ["pi-canary", "pi-b", "pi-c"]
-    configs = {n: enroll_box(collector, tmp_path / n, n, vendor["public"]) for n in names}
-    boxes = {n: start_box(configs[n], pcap, tmp_path / f"{n}.log") for n in names}
+    configs = {n: add_vendor_key(enroll_box(collector, tmp_path / n, n, TENANT), vendor["public"])
+               for n in names}
+    boxes = {n: start_agent(configs[n], pcap, tmp_path / f"{n}.log") for n in names}
     try:
         wait_for(lambda: all(board(collector).get(n, {}).get("state") == "online"
                              for n in names), 30, "all boxes online")
@@ -248,7 +210,7 @@ def test_canary_then_promotion_then_automatic_rollback(tmp_path: Path, vendor: d
         assert all(a["sensor_id"] == "pi-canary" for a in feed_sids(collector, NOISY_SID))
     finally:
         for proc in boxes.values():
-            stop_box(proc)
+            stop_process(proc)
     for name in names:
         log = (tmp_path / f"{name}.log").read_text(errors="replace")
         assert "Traceback" not in log, log[-3000:]

@@ -57,7 +57,7 @@ def change_user(username: str, body: UserUpdate, admin: AdminUser, db: SessionDe
 @router.get("/audit")
 def audit(admin: AdminUser, db: SessionDep,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-          before_id: Annotated[int | None, Query(ge=1)] = None,
+          before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
           tenant: Annotated[str | None, Query(max_length=128, pattern=PRINTABLE)] = None,
           ) -> dict[str, Any]:
     """Newest first; page with `before_id` = the previous answer's next_before_id."""

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from collector.api.deps import SessionDep, StateDep
+from collector.api.deps import RowId, SessionDep, StateDep
 from collector.audit import record_audit
 from collector.auth.deps import AdminUser, CurrentUser, StaffUser
 from collector.notify import dispatch_routes
@@ -73,27 +73,27 @@ def add_tenant_contact(tenant: str, body: ContactCreate, user: StaffUser, sessio
 
 
 @router.get(TENANT + "/{contact_id}", response_model=ContactPublic)
-def tenant_contact(tenant: str, contact_id: int, _user: StaffUser,
+def tenant_contact(tenant: str, contact_id: RowId, _user: StaffUser,
                    session: SessionDep) -> ContactPublic:
     return public_contact(get_contact(session, contact_id, tenant))
 
 
 @router.patch(TENANT + "/{contact_id}", response_model=ContactPublic)
-def change_tenant_contact(tenant: str, contact_id: int, body: ContactUpdate, user: StaffUser,
+def change_tenant_contact(tenant: str, contact_id: RowId, body: ContactUpdate, user: StaffUser,
                           session: SessionDep) -> ContactPublic:
     """Change the fields given; `quiet_hours: null` removes the window."""
     return _update(session, tenant, contact_id, body, user.username)
 
 
 @router.delete(TENANT + "/{contact_id}")
-def remove_tenant_contact(tenant: str, contact_id: int, user: StaffUser,
+def remove_tenant_contact(tenant: str, contact_id: RowId, user: StaffUser,
                           session: SessionDep) -> dict[str, Any]:
     """Retire the contact (kept for the delivery log); its waiting notices are cancelled."""
     return _delete(session, tenant, contact_id, user.username)
 
 
 @router.post(TENANT + "/{contact_id}/test", response_model=TestNoticeResult)
-def test_tenant_contact(tenant: str, contact_id: int, user: StaffUser,
+def test_tenant_contact(tenant: str, contact_id: RowId, user: StaffUser,
                         state: StateDep) -> TestNoticeResult:
     """Send a test notice now through the delivery path; answers how the attempt went."""
     return _test(state, tenant, contact_id, user.username)
@@ -114,24 +114,24 @@ def add_operator_contact(body: ContactCreate, user: AdminUser, session: SessionD
 
 
 @router.get(OPERATORS + "/{contact_id}", response_model=ContactPublic)
-def operator_contact(contact_id: int, _user: AdminUser, session: SessionDep) -> ContactPublic:
+def operator_contact(contact_id: RowId, _user: AdminUser, session: SessionDep) -> ContactPublic:
     return public_contact(get_contact(session, contact_id, None))
 
 
 @router.patch(OPERATORS + "/{contact_id}", response_model=ContactPublic)
-def change_operator_contact(contact_id: int, body: ContactUpdate, user: AdminUser,
+def change_operator_contact(contact_id: RowId, body: ContactUpdate, user: AdminUser,
                             session: SessionDep) -> ContactPublic:
     return _update(session, None, contact_id, body, user.username)
 
 
 @router.delete(OPERATORS + "/{contact_id}")
-def remove_operator_contact(contact_id: int, user: AdminUser,
+def remove_operator_contact(contact_id: RowId, user: AdminUser,
                             session: SessionDep) -> dict[str, Any]:
     return _delete(session, None, contact_id, user.username)
 
 
 @router.post(OPERATORS + "/{contact_id}/test", response_model=TestNoticeResult)
-def test_operator_contact(contact_id: int, user: AdminUser,
+def test_operator_contact(contact_id: RowId, user: AdminUser,
                           state: StateDep) -> TestNoticeResult:
     return _test(state, None, contact_id, user.username)
 
@@ -142,11 +142,11 @@ def test_operator_contact(contact_id: int, user: AdminUser,
 def notices(
     _user: StaffUser, session: SessionDep,
     tenant: Annotated[str | None, Query(description="only this tenant's notices")] = None,
-    incident_id: Annotated[int | None, Query(ge=0)] = None,
+    incident_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     state: Annotated[State | None, Query(description="pending, sent, failed, cancelled")] = None,
     kind: Annotated[str | None, Query(description=", ".join(NOTICE_KINDS))] = None,
-    contact_id: Annotated[int | None, Query(ge=1)] = None,
-    before_id: Annotated[int | None, Query(ge=1, description="paging cursor")] = None,
+    contact_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="paging cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NoticePage:
     """Notices newest first, each with every delivery attempt (time, result, error, status)."""

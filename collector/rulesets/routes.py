@@ -27,7 +27,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from collector.api.deps import SensorAuth, SessionDep, StateDep
+from collector.api.deps import RowId, SensorAuth, SessionDep, StateDep
 from collector.audit import record_audit
 from collector.auth.deps import StaffUser, admin_api_auth
 from collector.auth.principal import Principal
@@ -139,7 +139,7 @@ def post_override(tenant: str, body: OverrideCreate, admin: AdminDep,
 
 
 @router.delete(OVERRIDES_PATH + "/{override_id}")
-def delete_override(tenant: str, override_id: int, admin: AdminDep,
+def delete_override(tenant: str, override_id: RowId, admin: AdminDep,
                     session: SessionDep) -> dict[str, Any]:
     """Retire an active override of this tenant (404 if there is none by that id)."""
     now = utcnow()

@@ -30,7 +30,8 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tenant: str = Field(min_length=1, max_length=128)
-    ttl_seconds: Annotated[float | None, Field(gt=0)] = None
+    # At most ten years: an unbounded float overflows the datetime arithmetic.
+    ttl_seconds: Annotated[float | None, Field(gt=0, le=10 * 366 * 86400)] = None
 
 
 @router.post(ENROLL_PATH, response_model=EnrollAnswer)

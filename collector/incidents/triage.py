@@ -140,7 +140,8 @@ def _tell_customer(session: Session, incident: Incident, actor: str, when: datet
         internal_host=None, count=incident.count,
         first_seen=datetime.fromtimestamp(incident.first_seen, UTC),
         last_seen=datetime.fromtimestamp(incident.last_seen, UTC),
-        url=None)  # no incident page for customers yet; the notice stands alone
+        # The customer's own view; the notifier joins it to console_base_url.
+        url=f"/my#incident-{incident.id}")
     enqueue_incident_notice(session, notice, kind, actor, now=when)
 
 

@@ -195,6 +195,9 @@ def test_escalation_notifies_the_tenants_contacts_and_so_does_its_resolution(
     console.act(incident, "state", {"state": "escalated"})
     assert console.incident(incident)["incident"]["escalated_at"] is not None
     assert notices(console) == [("escalated", incident, "tanaka-kogyo")]
+    # The notice links to the customer's own view of this incident.
+    (escalated,) = notice_rows(console.app)
+    assert json.loads(escalated.payload)["url"] == f"/my#incident-{incident}"
     console.act(incident, "state", {"state": "resolved_tp"})
     assert notices(console) == [("escalated", incident, "tanaka-kogyo"),
                                 ("resolved", incident, "tanaka-kogyo")]

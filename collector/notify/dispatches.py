@@ -26,8 +26,15 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 def create_dispatch(session: Session, incident_id: int, body: DispatchCreate, actor: str,
                     now: datetime) -> Dispatch:
-    """Record a dispatch for `incident_id`; the caller audits and commits."""
-    row = Dispatch(incident_id=incident_id, tenant=body.tenant.strip(),
+    """Record a dispatch for `incident_id` (404 unless it exists in the body's tenant).
+
+    The caller audits and commits.
+    """
+    # Imported here: incidents imports notify (escalation notices), not the reverse.
+    from collector.incidents.repo import visible_incident
+
+    incident = visible_incident(session, incident_id, body.tenant.strip())
+    row = Dispatch(incident_id=incident.id, tenant=incident.tenant,
                    technician=body.technician.strip(), reason=body.reason.strip(),
                    dispatched_at=to_utc(body.dispatched_at or now), created_by=actor,
                    created_at=now, updated_at=now)

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from collector.audit import audit_entries
+from collector.incidents.models import Incident
 from collector.notify.testing import sign_in_as, state
 
 DISPATCH = "/api/v1/incidents/42/dispatch"
+
+
+@pytest.fixture(autouse=True)
+def incidents(app: FastAPI) -> None:
+    """Incidents 42 and 43 of tanaka-kogyo and 44 of yamada-shoten to dispatch for."""
+    now = datetime(2024, 5, 1, tzinfo=UTC)
+    with state(app).database.session() as session:
+        for incident_id, tenant in ((42, "tanaka-kogyo"), (43, "tanaka-kogyo"),
+                                    (44, "yamada-shoten")):
+            session.add(Incident(id=incident_id, tenant=tenant, gid=1, signature_id=2000001,
+                                 src_ip="192.168.1.23", dest_ip="203.0.113.9",
+                                 signature="ET TROJAN test", category="trojan-activity",
+                                 severity=1, count=1, first_seen=now.timestamp(),
+                                 last_seen=now.timestamp(), created_at=now, updated_at=now))
+        session.commit()
 
 
 def dispatch(app: FastAPI, incident_id: int = 42, tenant: str = "tanaka-kogyo",
@@ -65,10 +82,20 @@ def test_another_incidents_dispatch_is_not_found(app: FastAPI) -> None:
     assert answer.status_code == 404
 
 
+@pytest.mark.parametrize(("incident_id", "tenant"), [(41, "tanaka-kogyo"),
+                                                     (44, "tanaka-kogyo")])
+def test_dispatch_needs_an_incident_of_that_tenant(app: FastAPI, incident_id: int,
+                                                   tenant: str) -> None:
+    client = sign_in_as(app, "analyst")
+    answer = client.post(f"/api/v1/incidents/{incident_id}/dispatch",
+                         json={"tenant": tenant, "technician": "x", "reason": "y"})
+    assert answer.status_code == 404
+
+
 def test_monthly_list_uses_jst_months_and_tenants(app: FastAPI) -> None:
     first_of_may = dispatch(app, at="2024-05-01T01:00:00+09:00")  # 2024-04-30 in UTC
     dispatch(app, at="2024-04-30T23:59:00+09:00")
-    dispatch(app, tenant="yamada-shoten", at="2024-05-10T10:00:00+09:00")
+    dispatch(app, incident_id=44, tenant="yamada-shoten", at="2024-05-10T10:00:00+09:00")
     client = sign_in_as(app, "analyst")
     may = client.get("/api/v1/dispatches", params={"tenant": "tanaka-kogyo", "month": "2024-05"})
     assert [d["id"] for d in may.json()] == [first_of_may["id"]]

@@ -192,7 +192,7 @@ def pack(
     members = [(MANIFEST_NAME, body), (SIGNATURE_NAME, private_key.sign(body))]
     members += sorted(contents.items())
     mtime = int(datetime.fromisoformat(manifest.created_at).timestamp())
-    _write_atomically(out, _tar_gz(members, mtime))
+    write_atomically(out, _tar_gz(members, mtime))
     return manifest
 
 
@@ -223,7 +223,8 @@ def _tar_gz(members: Iterable[tuple[str, bytes]], mtime: int) -> bytes:
     return buf.getvalue()
 
 
-def _write_atomically(out: Path, data: bytes) -> None:
+def write_atomically(out: Path, data: bytes) -> None:
+    """`out` holds `data` completely (fsynced) or keeps what it held."""
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:

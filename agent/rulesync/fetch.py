@@ -26,7 +26,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
-from agent.rulesync.layout import RulesLayout, write_atomically
+from agent.rulesync.layout import RulesLayout
+from rules.bundle import write_atomically
 from uplink.schema import RulesetOffer
 from yamori import __version__
 from yamori.errors import BundleError, UplinkRejected, UplinkUnavailable

@@ -21,10 +21,11 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rules.bundle import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -143,20 +144,6 @@ def current_bundle_dir(data_dir: Path) -> Path | None:
     if target is None:
         return None
     return target if any(target.glob("*.rules")) else None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """`path` holds `data` completely or keeps what it held."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _children(directory: Path) -> list[Path]:
